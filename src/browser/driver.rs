@@ -1,0 +1,227 @@
+//! A chromedriver we start and own.
+//!
+//! chromedriver is started in its own process group on a free loopback port. Killing
+//! chromedriver alone leaves Chromium running (re-parented to PID 1), so teardown signals
+//! the whole group and then kills any process still using one of our throw-away profile
+//! folders, found by scanning `/proc`. Every path out of a run ends in [`ManagedDriver::stop`].
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::outcome::{Problem, Reason};
+
+/// How long chromedriver may take to say it is listening.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where to find chromedriver: `JOURNEYPROBE_CHROMEDRIVER`, else `chromedriver` on PATH.
+pub fn find_chromedriver() -> Result<PathBuf, Problem> {
+    if let Some(p) = std::env::var_os("JOURNEYPROBE_CHROMEDRIVER") {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Problem::new(
+                Reason::DriverNotFound,
+                format!(
+                    "JOURNEYPROBE_CHROMEDRIVER points to {}, which is not a file",
+                    p.display()
+                ),
+            ))
+        };
+    }
+    find_on_path("chromedriver").ok_or_else(|| {
+        Problem::new(
+            Reason::DriverNotFound,
+            "chromedriver not found on PATH; install the Debian packages: \
+             apt-get install chromium chromium-driver (or set JOURNEYPROBE_CHROMEDRIVER, \
+             or pass --webdriver URL)",
+        )
+    })
+}
+
+/// The browser binary to hand chromedriver: `JOURNEYPROBE_CHROMIUM`, else `chromium` on
+/// PATH, else none (chromedriver then looks for Chrome itself).
+pub fn find_chromium() -> Option<PathBuf> {
+    std::env::var_os("JOURNEYPROBE_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| find_on_path("chromium"))
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A running chromedriver and the profile folders of the browsers it started for us.
+pub struct ManagedDriver {
+    child: Child,
+    pgid: i32,
+    url: String,
+    /// Parent of every per-session `--user-data-dir`; removed on stop.
+    profiles: tempfile::TempDir,
+}
+
+impl ManagedDriver {
+    /// Start chromedriver on a free loopback port and wait until it listens.
+    pub async fn start(binary: &Path) -> Result<ManagedDriver, Problem> {
+        let profiles = tempfile::Builder::new()
+            .prefix("journeyprobe-")
+            .tempdir()
+            .map_err(|e| {
+                Problem::new(
+                    Reason::DriverStartFailed,
+                    format!("cannot create a temporary profile folder: {e}"),
+                )
+            })?;
+        let mut last = None;
+        // A port picked as free can be taken before chromedriver binds it: try a few.
+        for _ in 0..3 {
+            match Self::spawn(binary, free_port()?).await {
+                Ok((child, url)) => {
+                    let pgid = child.id().map(|p| p as i32).unwrap_or(0);
+                    return Ok(ManagedDriver {
+                        child,
+                        pgid,
+                        url,
+                        profiles,
+                    });
+                }
+                Err(p) => last = Some(p),
+            }
+        }
+        Err(last.unwrap_or_else(|| Problem::new(Reason::DriverStartFailed, "unknown")))
+    }
+
+    async fn spawn(binary: &Path, port: u16) -> Result<(Child, String), Problem> {
+        let mut child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                Problem::new(
+                    Reason::DriverStartFailed,
+                    format!("cannot start {}: {e}", binary.display()),
+                )
+            })?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("started successfully") {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        if ready == Ok(true) {
+            // Keep draining chromedriver's output so it never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            if let Some(err) = child.stderr.take() {
+                tokio::spawn(async move {
+                    let mut l = BufReader::new(err).lines();
+                    while let Ok(Some(_)) = l.next_line().await {}
+                });
+            }
+            return Ok((child, format!("http://127.0.0.1:{port}")));
+        }
+        let _ = child.start_kill();
+        let mut stderr = String::new();
+        if let Some(mut err) = child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_string(&mut stderr))
+                .await;
+        }
+        let _ = child.wait().await;
+        Err(Problem::new(
+            Reason::DriverStartFailed,
+            format!(
+                "{} did not report ready within {}s: {}",
+                binary.display(),
+                START_TIMEOUT.as_secs(),
+                stderr.trim()
+            ),
+        ))
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// PID of chromedriver (tests kill it to simulate a crash).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// A new, empty profile folder for one browser session.
+    pub fn new_profile_dir(&self) -> std::io::Result<PathBuf> {
+        let dir = tempfile::Builder::new()
+            .prefix("profile-")
+            .tempdir_in(self.profiles.path())?;
+        Ok(dir.keep())
+    }
+
+    /// Stop chromedriver and every browser it started, whatever state they are in.
+    pub async fn stop(mut self) {
+        if self.pgid > 0 {
+            // SIGTERM first lets chromedriver close its browsers cleanly.
+            unsafe { libc::killpg(self.pgid, libc::SIGTERM) };
+            let exited = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+            unsafe { libc::killpg(self.pgid, libc::SIGKILL) };
+            if exited.is_err() {
+                let _ = self.child.wait().await;
+            }
+        }
+        kill_processes_using(self.profiles.path());
+    }
+}
+
+fn free_port() -> Result<u16, Problem> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| {
+            Problem::new(
+                Reason::DriverStartFailed,
+                format!("no free loopback port: {e}"),
+            )
+        })
+}
+
+/// SIGKILL every process whose command line mentions `marker` (a profile folder of ours).
+/// Chromium's helper processes can leave the process group; the profile path finds them all.
+pub fn kill_processes_using(marker: &Path) {
+    let marker = marker.to_string_lossy().into_owned();
+    for pid in processes_mentioning(&marker) {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}
+
+/// PIDs whose `/proc/PID/cmdline` contains `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! Everything WebDriver: the chromedriver process we manage ([`driver`]), sessions with
+//! deadlines ([`session`]), in-page scripts ([`scripts`]) and error classification
+//! ([`classify`]).
+
+pub mod classify;
+pub mod driver;
+pub mod scripts;
+pub mod session;
+
+pub use session::{BrowserOptions, Session};

@@ -1,0 +1,185 @@
+//! Scripts run inside the page. Each is one synchronous `execute` (~3 ms on loopback) that
+//! answers a whole question at once — where is the element, is it usable, what is the page's
+//! HTTP status — so a step costs few WebDriver round trips.
+
+/// `probe(strategy, expr, needle)` → page facts plus, when `strategy` is set, the first
+/// matching element (preferring a visible one) and its state:
+/// `{href, title, status, text_found, match: {count, el, visible, enabled, text}|null,
+///   invalid: message|null}`.
+/// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
+pub const PROBE: &str = r#"
+const [strategy, expr, needle] = arguments;
+const nav = performance.getEntriesByType('navigation')[0];
+const out = {
+  href: location.href,
+  title: document.title,
+  status: (nav && nav.responseStatus) || 0,
+  text_found: null,
+  match: null,
+  invalid: null,
+};
+if (needle !== null) {
+  out.text_found = !!document.body && document.body.innerText.includes(needle);
+}
+const visible = (el) => {
+  if (!el.isConnected) return false;
+  const r = el.getBoundingClientRect();
+  if (r.width <= 0 || r.height <= 0) return false;
+  if (el.checkVisibility) {
+    return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  }
+  const s = getComputedStyle(el);
+  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
+};
+const textOf = (el) => ((el.innerText !== undefined ? el.innerText : el.textContent) || '').trim();
+const find = () => {
+  if (strategy === 'css') return Array.from(document.querySelectorAll(expr));
+  if (strategy === 'xpath') {
+    const snap = document.evaluate(expr, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+    const found = [];
+    for (let i = 0; i < snap.snapshotLength; i++) {
+      const n = snap.snapshotItem(i);
+      if (n.nodeType === 1) found.push(n);
+    }
+    return found;
+  }
+  const want = expr.replace(/\s+/g, ' ').trim();
+  const candidates = document.querySelectorAll(
+    'a, button, input[type=submit], input[type=button], [role=button], [role=link], summary, label');
+  return Array.from(candidates).filter((el) => {
+    const t = (el.tagName === 'INPUT' ? el.value : textOf(el)).replace(/\s+/g, ' ').trim();
+    return t === want;
+  });
+};
+if (strategy !== null) {
+  let all;
+  try {
+    all = find();
+  } catch (e) {
+    out.invalid = String(e && e.message || e);
+    return out;
+  }
+  if (all.length > 0) {
+    const el = all.find(visible) || all[0];
+    out.match = {
+      count: all.length,
+      el: el,
+      visible: visible(el),
+      enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+      text: el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
+        ? String(el.value) : textOf(el),
+    };
+  }
+}
+return out;
+"#;
+
+/// `check_visible(el, min_contrast)` → `{ok, reason, detail, contrast, fg, bg}` where
+/// `reason` is `not_visible`, `covered` or `low_contrast` when `ok` is false.
+/// Checks, in order: displayed; non-zero size; inside the viewport after scrolling into view;
+/// the element (or a descendant) is what is hit at its centre; and the contrast ratio of its
+/// text colour over its effective background (walking up through transparent ancestors,
+/// compositing translucent layers, white at the root) is at least `min_contrast`.
+pub const CHECK_VISIBLE: &str = r#"
+const [el, minContrast] = arguments;
+const res = (ok, reason, detail, extra) => Object.assign({ ok, reason, detail }, extra || {});
+const describe = (n) => {
+  if (!n || !n.tagName) return String(n);
+  let s = n.tagName.toLowerCase();
+  if (n.id) s += '#' + n.id;
+  if (n.classList && n.classList.length) s += '.' + Array.from(n.classList).join('.');
+  return s;
+};
+const style = getComputedStyle(el);
+const shown = el.checkVisibility
+  ? el.checkVisibility({ opacityProperty: true, visibilityProperty: true })
+  : style.display !== 'none' && style.visibility !== 'hidden' && style.opacity !== '0';
+if (!el.isConnected || !shown) {
+  return res(false, 'not_visible',
+    `not displayed (display: ${style.display}, visibility: ${style.visibility}, opacity: ${style.opacity})`);
+}
+let r = el.getBoundingClientRect();
+if (r.width <= 0 || r.height <= 0) {
+  return res(false, 'not_visible', `has zero size (${r.width}x${r.height})`);
+}
+el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+r = el.getBoundingClientRect();
+const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+if (cx < 0 || cy < 0 || cx >= innerWidth || cy >= innerHeight) {
+  return res(false, 'not_visible',
+    `lies outside the viewport even after scrolling (centre at ${Math.round(cx)},${Math.round(cy)}, viewport ${innerWidth}x${innerHeight})`);
+}
+const hit = document.elementFromPoint(cx, cy);
+if (!hit || !(hit === el || el.contains(hit))) {
+  return res(false, 'covered', `is covered at its centre by ${describe(hit)}`);
+}
+const parse = (c) => {
+  const m = /rgba?\(([^)]+)\)/.exec(c);
+  if (!m) return null;
+  const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(parseFloat);
+  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+};
+const over = (top, bottom) => ({
+  r: top.r * top.a + bottom.r * (1 - top.a),
+  g: top.g * top.a + bottom.g * (1 - top.a),
+  b: top.b * top.a + bottom.b * (1 - top.a),
+  a: 1,
+});
+const layers = [];
+let image = null;
+for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+  const s = getComputedStyle(n);
+  if (s.backgroundImage && s.backgroundImage !== 'none' && !image) image = describe(n);
+  const c = parse(s.backgroundColor);
+  if (c === null) return res(true, null, `background colour ${s.backgroundColor} not understood; contrast not checked`, { contrast: null });
+  if (c.a > 0) layers.push(c);
+  if (c.a >= 1) break;
+}
+let bg = { r: 255, g: 255, b: 255, a: 1 };
+for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+const fgRaw = parse(style.color);
+if (fgRaw === null) return res(true, null, `text colour ${style.color} not understood; contrast not checked`, { contrast: null });
+const fg = over(fgRaw, bg);
+const lum = (c) => {
+  const ch = [c.r, c.g, c.b].map((v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  });
+  return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
+};
+const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+const contrast = Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100;
+const rgb = (c) => `rgb(${Math.round(c.r)}, ${Math.round(c.g)}, ${Math.round(c.b)})`;
+const extra = { contrast, fg: rgb(fg), bg: rgb(bg) };
+if (contrast < minContrast) {
+  let detail = `contrast ${contrast}:1 between text ${rgb(fg)} and background ${rgb(bg)} is below ${minContrast}:1`;
+  if (image) detail += ` (a background image on ${image} is not taken into account)`;
+  return res(false, 'low_contrast', detail, extra);
+}
+return res(true, null, `contrast ${contrast}:1`, extra);
+"#;
+
+/// `mask(secrets)`: before a screenshot or page capture, replace any secret in form field
+/// values and text nodes with `••••`. The run is over by then, so changing the page is fine.
+pub const MASK_SECRETS: &str = r#"
+const [secrets] = arguments;
+if (!secrets.length) return 0;
+let n = 0;
+const scrub = (s) => {
+  let out = s;
+  for (const x of secrets) if (out.includes(x)) { out = out.split(x).join('••••'); n++; }
+  return out;
+};
+for (const el of document.querySelectorAll('input, textarea')) {
+  const v = scrub(el.value);
+  if (v !== el.value) el.value = v;
+  const a = el.getAttribute('value');
+  if (a !== null) el.setAttribute('value', scrub(a));
+}
+const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
+for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+  const v = scrub(t.nodeValue);
+  if (v !== t.nodeValue) t.nodeValue = v;
+}
+return n;
+"#;

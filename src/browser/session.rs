@@ -1,0 +1,215 @@
+//! One WebDriver session with deadlines on everything.
+//!
+//! fantoccini has no timeout of its own, so every command goes through [`Session::call`],
+//! which bounds it by the caller's deadline plus a short grace (letting the driver's own
+//! page-load timeout answer first, with a more precise reason). A command still unanswered
+//! after that is a prober fault: `webdriver_timeout`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::elements::{Element, ElementRef};
+use fantoccini::error::CmdError;
+use fantoccini::wd::{Capabilities, TimeoutConfiguration};
+use fantoccini::{Client, ClientBuilder};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::classify::{Classified, classify_cmd, classify_new_session};
+use super::scripts;
+use crate::config::Locator;
+use crate::outcome::{Problem, Reason};
+
+/// Extra time a command gets past its deadline before we give up on the driver.
+pub const GRACE: Duration = Duration::from_secs(2);
+
+/// W3C key under which an element reference travels in JSON.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Flags that make headless Chromium start fast and stay quiet on a closed network.
+pub const CHROMIUM_ARGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--window-size=1280,800",
+];
+
+/// What the browser should look like.
+#[derive(Clone, Debug, Default)]
+pub struct BrowserOptions {
+    /// Browser binary to use (managed driver only; a remote grid picks its own).
+    pub binary: Option<PathBuf>,
+    /// A fresh, throw-away profile folder (managed driver only).
+    pub profile_dir: Option<PathBuf>,
+}
+
+/// Capabilities for a Chromium session.
+pub fn capabilities(opts: &BrowserOptions) -> Capabilities {
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+    if let Some(dir) = &opts.profile_dir {
+        args.push(format!("--user-data-dir={}", dir.display()));
+    }
+    let mut chrome = json!({
+        "args": args,
+        // A fresh Debian profile stalls 1–5 s on its first navigation resolving its default
+        // search engine; a local provider removes the stall (see BROWSER-NOTES.md).
+        "prefs": {
+            "default_search_provider_data": {
+                "template_url_data": {
+                    "keyword": "x",
+                    "short_name": "x",
+                    "url": "http://127.0.0.1:1/?q={searchTerms}"
+                }
+            }
+        }
+    });
+    if let Some(bin) = &opts.binary {
+        chrome["binary"] = json!(bin.display().to_string());
+    }
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": chrome,
+        "goog:loggingPrefs": { "browser": "ALL" },
+        "pageLoadStrategy": "normal",
+        "unhandledPromptBehavior": "dismiss and notify",
+    });
+    match caps {
+        Value::Object(m) => m,
+        _ => unreachable!("capabilities literal is an object"),
+    }
+}
+
+/// Facts about the page, and the element a locator found, from one [`scripts::PROBE`].
+#[derive(Debug, Deserialize)]
+pub struct PageProbe {
+    pub href: String,
+    pub title: String,
+    pub status: u16,
+    pub text_found: Option<bool>,
+    #[serde(rename = "match")]
+    pub found: Option<Found>,
+    pub invalid: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Found {
+    pub count: usize,
+    pub el: Value,
+    pub visible: bool,
+    pub enabled: bool,
+    pub text: String,
+}
+
+pub struct Session {
+    client: Client,
+}
+
+impl Session {
+    /// Open a session, giving up at `deadline`.
+    pub async fn start(url: &str, caps: Capabilities, deadline: Instant) -> Result<Self, Problem> {
+        let mut builder = ClientBuilder::rustls().map_err(|e| {
+            Problem::new(Reason::WebdriverError, format!("cannot set up TLS: {e}"))
+        })?;
+        builder.capabilities(caps);
+        let client = match tokio::time::timeout_at(deadline, builder.connect(url)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(classify_new_session(&e, url)),
+            Err(_) => {
+                return Err(Problem::new(
+                    Reason::WebdriverTimeout,
+                    format!("the WebDriver server at {url} did not open a session in time"),
+                ));
+            }
+        };
+        Ok(Session { client })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Run one WebDriver command under `deadline` (+ [`GRACE`]).
+    pub async fn call<T, F>(&self, deadline: Instant, what: &str, fut: F) -> Result<T, Classified>
+    where
+        F: Future<Output = Result<T, CmdError>>,
+    {
+        match tokio::time::timeout_at(deadline + GRACE, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(classify_cmd(&e, what)),
+            Err(_) => Err(Classified {
+                problem: Problem::new(
+                    Reason::WebdriverTimeout,
+                    format!("{what}: the WebDriver server did not answer in time"),
+                ),
+                retryable: false,
+            }),
+        }
+    }
+
+    /// Set the driver's page-load timeout (bounds goto and navigating clicks).
+    pub async fn set_page_load_timeout(
+        &self,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<(), Classified> {
+        let t = TimeoutConfiguration::new(None, Some(timeout.max(Duration::from_millis(1))), None);
+        self.call(deadline, "set page-load timeout", self.client.update_timeouts(t))
+            .await
+    }
+
+    /// Ask the page where things are. `locator` finds an element, `needle` searches text.
+    pub async fn probe(
+        &self,
+        deadline: Instant,
+        what: &str,
+        locator: Option<&Locator>,
+        needle: Option<&str>,
+    ) -> Result<PageProbe, Classified> {
+        let (strategy, expr) = match locator {
+            Some(l) => {
+                let (s, e) = l.parts();
+                (json!(s), json!(e))
+            }
+            None => (Value::Null, Value::Null),
+        };
+        let args = vec![strategy, expr, json!(needle)];
+        let v = self
+            .call(deadline, what, self.client.execute(scripts::PROBE, args))
+            .await?;
+        serde_json::from_value(v).map_err(|e| Classified {
+            problem: Problem::new(
+                Reason::WebdriverError,
+                format!("{what}: unexpected probe reply: {e}"),
+            ),
+            retryable: true,
+        })
+    }
+
+    /// Turn an element reference returned by a script into an element we can act on.
+    pub fn element(&self, v: &Value) -> Option<Element> {
+        let id = v.get(ELEMENT_KEY)?.as_str()?;
+        Some(Element::from_element_id(
+            self.client.clone(),
+            ElementRef::from(id.to_string()),
+        ))
+    }
+
+    /// Close the session. The caller keeps this error beside the run's outcome.
+    pub async fn close(self, deadline: Instant) -> Result<(), Problem> {
+        match tokio::time::timeout_at(deadline, self.client.close()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(classify_cmd(&e, "close session").problem),
+            Err(_) => Err(Problem::new(
+                Reason::WebdriverTimeout,
+                "closing the session did not finish in time",
+            )),
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! A journey file's top level: metadata, vars, secrets, steps, and the cross-field rules
+//! (timeouts that cannot fit, duplicate screenshot names).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use marked_yaml::types::MarkedMappingNode;
+use marked_yaml::{LoaderOptions, Node};
+
+use super::diag::Diags;
+use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Journey, Step};
+use super::reader::{Reader, join};
+use super::refs::Env;
+use super::steps::parse_step;
+use crate::redact::Redactor;
+
+/// Every top-level key of a journey file.
+pub const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "timeout",
+    "step_timeout",
+    "every",
+    "labels",
+    "incident",
+    "runbook",
+    "vars",
+    "secrets",
+    "steps",
+];
+
+/// Parse and validate one journey file. Returns the journey only when there is no problem.
+pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>, Diags) {
+    let mut r = Reader {
+        d: Diags::new(path),
+        values: BTreeMap::new(),
+        env,
+        base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+    };
+    let root = match load_yaml(text, &mut r.d) {
+        Some(Node::Mapping(m)) => m,
+        Some(other) => {
+            let msg = format!(
+                "a journey file is a mapping (name:, steps:, …), found {}",
+                super::reader::kind_name(&other)
+            );
+            r.d.at(other.span(), "", msg);
+            return (None, r.d);
+        }
+        None => return (None, r.d),
+    };
+    let journey = read_journey(&mut r, &root);
+    if r.d.is_empty() {
+        (journey, r.d)
+    } else {
+        (None, r.d)
+    }
+}
+
+/// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
+fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
+    if text.trim().is_empty() {
+        d.whole_file("the file is empty; a journey needs at least name: and steps:");
+        return None;
+    }
+    let opts = LoaderOptions::default().error_on_duplicate_keys(true);
+    match marked_yaml::parse_yaml_with_options(0, text, opts) {
+        Ok(node) => Some(node),
+        Err(e) => {
+            use marked_yaml::LoadError::*;
+            let span = |m: &marked_yaml::Marker| marked_yaml::Span::new_start(*m);
+            match &e {
+                TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) => d.at(
+                    &span(m),
+                    "",
+                    "a journey file is a mapping (name:, steps:, …)",
+                ),
+                UnexpectedAnchor(m) => d.at(&span(m), "", "YAML anchors and aliases are not supported; use vars: for shared values"),
+                MappingKeyMustBeScalar(m) => d.at(&span(m), "", "mapping keys must be plain strings"),
+                UnexpectedTag(m) => d.at(&span(m), "", "YAML tags (!foo) are not supported"),
+                ScanError(m, err) => d.at(&span(m), "", format!("invalid YAML: {}", err.info())),
+                DuplicateKey(inner) => {
+                    let (l, c) = super::diag::position(inner.prev_key.span());
+                    let msg = format!("duplicate key '{}' (first defined at {l}:{c})", inner.key.as_str());
+                    d.at(inner.key.span(), inner.key.as_str(), msg);
+                }
+            }
+            None
+        }
+    }
+}
+
+fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
+    r.known_keys(root, "", TOP_KEYS);
+    let name = read_name(r, root);
+    let description = root.get_node("description").and_then(|n| r.literal(n, "description"));
+    let timeout = opt_duration(r, root, "timeout").unwrap_or(Some(DEFAULT_TIMEOUT));
+    let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(DEFAULT_STEP_TIMEOUT));
+    let every = opt_duration(r, root, "every").unwrap_or(None);
+    let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
+    let incident = root.get_node("incident").map(|n| read_incident(r, n));
+    let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
+    read_values(r, root, "vars");
+    let secret_names = read_values(r, root, "secrets");
+    let secrets: Vec<String> = secret_names
+        .iter()
+        .filter_map(|n| r.values.get(n).cloned())
+        .collect();
+    let steps = read_steps(r, root, timeout);
+    let (timeout, step_timeout) = (timeout?, step_timeout?);
+    check_timeouts(r, root, timeout, step_timeout, every);
+    Some(Journey {
+        name: name?,
+        description,
+        timeout,
+        step_timeout,
+        every,
+        labels: labels.unwrap_or_default(),
+        incident: incident.unwrap_or_default(),
+        runbook,
+        steps,
+        redactor: Redactor::new(secrets),
+        file: r.d.file().to_path_buf(),
+        name_at: root
+            .get_node("name")
+            .map(|n| super::diag::position(n.span()))
+            .unwrap_or((1, 1)),
+    })
+}
+
+/// `Some(Some(d))` set and valid, `Some(None)` set and invalid, `None` absent.
+fn opt_duration(r: &mut Reader, root: &MarkedMappingNode, key: &str) -> Option<Option<Duration>> {
+    root.get_node(key).map(|n| r.duration(n, key))
+}
+
+fn read_name(r: &mut Reader, root: &MarkedMappingNode) -> Option<String> {
+    let Some(node) = root.get_node("name") else {
+        r.d.at(root.span(), "name", "missing required key 'name'");
+        return None;
+    };
+    let name = r.literal(node, "name")?;
+    if !is_probe_name(&name) {
+        let msg = format!("name '{name}' may only use a-z, 0-9 and '_'");
+        r.d.hint(node.span(), "name", msg, "it becomes a metric label and a file name".into());
+        return None;
+    }
+    Some(name)
+}
+
+/// `[a-z0-9_]+`
+pub fn is_probe_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn read_labels(r: &mut Reader, node: &Node) -> Option<BTreeMap<String, String>> {
+    let m = r.mapping(node, "labels")?;
+    let mut out = BTreeMap::new();
+    for (k, v) in m.iter() {
+        let key = join("labels", k.as_str());
+        if !super::refs::is_identifier(k.as_str()) {
+            let msg = format!("label name '{}' must match [A-Za-z_][A-Za-z0-9_]*", k.as_str());
+            r.d.at(k.span(), &key, msg);
+            continue;
+        }
+        if let Some(s) = r.scalar(v, &key) {
+            out.insert(k.as_str().to_string(), s.as_str().to_string());
+        }
+    }
+    Some(out)
+}
+
+fn read_incident(r: &mut Reader, node: &Node) -> Vec<String> {
+    match node {
+        Node::Sequence(items) => items
+            .iter()
+            .filter_map(|n| r.literal(n, "incident"))
+            .collect(),
+        _ => r.literal(node, "incident").into_iter().collect(),
+    }
+}
+
+fn read_runbook(r: &mut Reader, node: &Node) -> Option<String> {
+    let s = r.literal(node, "runbook")?;
+    if url::Url::parse(&s).is_err() {
+        r.d.at(node.span(), "runbook", format!("'{s}' is not an absolute URL"));
+        return None;
+    }
+    Some(s)
+}
+
+/// Read `vars:` or `secrets:` in order, each value able to reference the ones before it.
+/// Returns the names defined.
+fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<String> {
+    let Some(node) = root.get_node(section) else {
+        return Vec::new();
+    };
+    let Some(m) = r.mapping(node, section) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for (k, v) in m.iter() {
+        let key = join(section, k.as_str());
+        if !super::refs::is_identifier(k.as_str()) {
+            let msg = format!("'{}' cannot be referenced: names match [A-Za-z_][A-Za-z0-9_]*", k.as_str());
+            r.d.at(k.span(), &key, msg);
+            continue;
+        }
+        if r.values.contains_key(k.as_str()) {
+            r.d.at(k.span(), &key, format!("'{}' is already defined in vars", k.as_str()));
+            continue;
+        }
+        let Some(s) = r.scalar(v, &key) else { continue };
+        if let Some(value) = r.expand(s.as_str(), s.span(), &key) {
+            r.values.insert(k.as_str().to_string(), value);
+            names.push(k.as_str().to_string());
+        }
+    }
+    names
+}
+
+fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration>) -> Vec<Step> {
+    let Some(node) = root.get_node("steps") else {
+        r.d.at(root.span(), "steps", "missing required key 'steps'");
+        return Vec::new();
+    };
+    let Node::Sequence(items) = node else {
+        let msg = format!("steps is a list (- goto: …), found {}", super::reader::kind_name(node));
+        r.d.at(node.span(), "steps", msg);
+        return Vec::new();
+    };
+    if items.is_empty() {
+        r.d.at(node.span(), "steps", "a journey needs at least one step");
+    }
+    let mut shots = BTreeSet::new();
+    let mut steps = Vec::new();
+    for (i, n) in items.iter().enumerate() {
+        let Some(step) = parse_step(r, n, i + 1) else { continue };
+        let field = |k: &str| n.as_mapping().and_then(|m| m.get_node(k)).map(|v| v.span().clone());
+        if let (Some(t), Some(limit)) = (step.timeout, timeout)
+            && t > limit
+        {
+            let msg = format!("timeout {} is longer than the journey's timeout {}", show(t), show(limit));
+            r.d.at(&field("timeout").unwrap_or_else(|| n.span().clone()), &format!("steps[{}].timeout", i + 1), msg);
+        }
+        if let Action::Screenshot { name } = &step.action
+            && !shots.insert(name.clone())
+        {
+            let msg = format!("screenshot name '{name}' is used twice in this journey");
+            r.d.at(&field("screenshot").unwrap_or_else(|| n.span().clone()), &format!("steps[{}].screenshot", i + 1), msg);
+        }
+        steps.push(step);
+    }
+    steps
+}
+
+fn show(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+/// The journey's own timeouts must fit each other and its schedule.
+fn check_timeouts(
+    r: &mut Reader,
+    root: &MarkedMappingNode,
+    timeout: Duration,
+    step_timeout: Duration,
+    every: Option<Duration>,
+) {
+    let span_of = |k: &str| root.get_node(k).map(|n| n.span().clone()).unwrap_or_else(|| root.span().clone());
+    if let Some(every) = every
+        && timeout > every
+    {
+        let msg = format!("timeout {} is longer than the journey's every {}", show(timeout), show(every));
+        r.d.hint(&span_of("timeout"), "timeout", msg, "a run must end before the next one starts".into());
+    }
+    if step_timeout > timeout {
+        let msg = format!("step_timeout {} is longer than the journey's timeout {}", show(step_timeout), show(timeout));
+        r.d.at(&span_of("step_timeout"), "step_timeout", msg);
+    }
+}

@@ -1,0 +1,131 @@
+//! Probe files: parse (spanned YAML), then validate into the domain types of [`model`].
+//!
+//! We read YAML with `marked-yaml` rather than `serde_yaml` because every diagnostic must
+//! name the file, line, column and key, and validation must report *every* problem in a
+//! file, not stop at the first one as a serde deserializer does.
+
+pub mod diag;
+pub mod journey;
+pub mod model;
+mod reader;
+pub mod refs;
+pub mod steps;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use diag::Diagnostic;
+pub use model::*;
+pub use refs::{Env, ProcessEnv};
+
+/// Everything loaded from a set of paths.
+#[derive(Debug)]
+pub struct Loaded {
+    pub journeys: Vec<Journey>,
+    pub files: Vec<PathBuf>,
+}
+
+/// Load and validate every probe file under `paths` (files, or folders searched recursively
+/// for `*.yaml` / `*.yml`). Returns every problem in every file, or the journeys.
+pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>> {
+    let (files, mut problems) = collect_files(paths);
+    let mut journeys = Vec::new();
+    for file in &files {
+        match std::fs::read(file) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let (j, d) = journey::parse_journey(file, &text, env);
+                    problems.extend(d.items);
+                    journeys.extend(j);
+                }
+                Err(_) => problems.push(file_problem(file, "is not UTF-8 text")),
+            },
+            Err(e) => problems.push(file_problem(file, &format!("cannot read: {e}"))),
+        }
+    }
+    problems.extend(duplicate_names(&journeys));
+    if problems.is_empty() {
+        Ok(Loaded { journeys, files })
+    } else {
+        Err(problems)
+    }
+}
+
+fn file_problem(file: &Path, message: &str) -> Diagnostic {
+    let mut d = diag::Diags::new(file);
+    d.whole_file(message);
+    d.items.remove(0)
+}
+
+/// Files named directly are taken whatever their extension; folders contribute their
+/// `*.yaml` / `*.yml` files, sorted, recursively.
+pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            if let Err(e) = walk(p, &mut files) {
+                problems.push(file_problem(p, &format!("cannot read folder: {e}")));
+            }
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            problems.push(file_problem(p, "no such file or folder"));
+        }
+    }
+    if paths.is_empty() {
+        problems.push(Diagnostic {
+            file: PathBuf::from("."),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: "no probe files given".into(),
+            hint: Some("pass journey files or folders, e.g. journeys/".into()),
+        });
+    }
+    (files, problems)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn duplicate_names(journeys: &[Journey]) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<&str, &Journey> = BTreeMap::new();
+    let mut out = Vec::new();
+    for j in journeys {
+        if let Some(prev) = first.get(j.name.as_str()) {
+            out.push(Diagnostic {
+                file: j.file.clone(),
+                line: j.name_at.0,
+                column: j.name_at.1,
+                key: "name".into(),
+                message: format!(
+                    "journey name '{}' is already used by {}:{}:{}",
+                    j.name,
+                    prev.file.display(),
+                    prev.name_at.0,
+                    prev.name_at.1
+                ),
+                hint: Some("names are unique across all probe files".into()),
+            });
+        } else {
+            first.insert(&j.name, j);
+        }
+    }
+    out
+}

@@ -1,0 +1,250 @@
+//! Validated domain types. Everything here is already checked: regexes are compiled, URLs
+//! parsed, durations typed, references expanded. Nothing downstream re-reads YAML.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::redact::Redactor;
+
+/// Default whole-journey deadline.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default per-step budget (auto-wait).
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default `min_contrast` of `assert_visible` (WCAG AA for large text and UI components).
+pub const DEFAULT_MIN_CONTRAST: f64 = 3.0;
+
+/// A journey, ready to run.
+#[derive(Clone, Debug)]
+pub struct Journey {
+    pub name: String,
+    pub description: Option<String>,
+    pub timeout: Duration,
+    pub step_timeout: Duration,
+    pub every: Option<Duration>,
+    pub labels: BTreeMap<String, String>,
+    pub incident: Vec<String>,
+    pub runbook: Option<String>,
+    pub steps: Vec<Step>,
+    /// Replaces every resolved secret value with `••••`.
+    pub redactor: Redactor,
+    pub file: PathBuf,
+    /// Line and column of the journey's `name:` value.
+    pub name_at: (usize, usize),
+}
+
+/// One step of a journey.
+#[derive(Clone, Debug)]
+pub struct Step {
+    /// 1-based position in the journey.
+    pub index: usize,
+    pub name: Option<String>,
+    pub timeout: Option<Duration>,
+    pub action: Action,
+    /// Line of the step in its file, for reports.
+    pub line: usize,
+}
+
+impl Step {
+    /// The name given in the file, else a description of what the step does.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.action.to_string())
+    }
+}
+
+/// What a step does. Closed set: adding a kind must be decided everywhere it is matched.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Goto { url: String },
+    Fill { target: Locator, value: String },
+    Click { target: Locator },
+    Press { key: Key, target: Option<Locator> },
+    Select { target: Locator, option: SelectBy },
+    WaitFor(WaitCondition),
+    AssertText { target: Locator, expect: TextMatch },
+    AssertUrl { pattern: Regex },
+    AssertTitle { expect: TextMatch },
+    AssertVisible { target: Locator, min_contrast: f64 },
+    Screenshot { name: String },
+}
+
+impl Action {
+    /// The YAML key of the action.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Goto { .. } => "goto",
+            Action::Fill { .. } => "fill",
+            Action::Click { .. } => "click",
+            Action::Press { .. } => "press",
+            Action::Select { .. } => "select",
+            Action::WaitFor(_) => "wait_for",
+            Action::AssertText { .. } => "assert_text",
+            Action::AssertUrl { .. } => "assert_url",
+            Action::AssertTitle { .. } => "assert_title",
+            Action::AssertVisible { .. } => "assert_visible",
+            Action::Screenshot { .. } => "screenshot",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Goto { url } => write!(f, "goto {url}"),
+            Action::Fill { target, value } => write!(f, "fill {target} with {value:?}"),
+            Action::Click { target } => write!(f, "click {target}"),
+            Action::Press { key, target: None } => write!(f, "press {}", key.name),
+            Action::Press {
+                key,
+                target: Some(t),
+            } => write!(f, "press {} in {t}", key.name),
+            Action::Select { target, option } => write!(f, "select {option} in {target}"),
+            Action::WaitFor(c) => write!(f, "wait for {c}"),
+            Action::AssertText { target, expect } => write!(f, "assert text of {target} {expect}"),
+            Action::AssertUrl { pattern } => write!(f, "assert url matches /{pattern}/"),
+            Action::AssertTitle { expect } => write!(f, "assert title {expect}"),
+            Action::AssertVisible {
+                target,
+                min_contrast,
+            } => write!(f, "assert {target} visible (contrast >= {min_contrast})"),
+            Action::Screenshot { name } => write!(f, "screenshot {name}"),
+        }
+    }
+}
+
+/// How an element is found. CSS by default; `xpath=` and `text=` prefixes select the others.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Locator {
+    Css(String),
+    XPath(String),
+    /// Visible text of a link, button or submit input (exact, whitespace-trimmed).
+    Text(String),
+}
+
+impl Locator {
+    pub fn parse(s: &str) -> Locator {
+        if let Some(x) = s.strip_prefix("xpath=") {
+            Locator::XPath(x.to_string())
+        } else if let Some(t) = s.strip_prefix("text=") {
+            Locator::Text(t.to_string())
+        } else {
+            Locator::Css(s.to_string())
+        }
+    }
+
+    /// `(strategy, expression)` as understood by the in-page locator script.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            Locator::Css(s) => ("css", s),
+            Locator::XPath(s) => ("xpath", s),
+            Locator::Text(s) => ("text", s),
+        }
+    }
+}
+
+impl fmt::Display for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Locator::Css(s) => write!(f, "{s:?}"),
+            Locator::XPath(s) => write!(f, "xpath={s:?}"),
+            Locator::Text(s) => write!(f, "text={s:?}"),
+        }
+    }
+}
+
+/// A key for `press`: its name in the file and the WebDriver code point it sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub name: String,
+    pub code: char,
+}
+
+/// Named keys `press` accepts, with their WebDriver code points.
+pub const KEYS: &[(&str, char)] = &[
+    ("Enter", '\u{E007}'),
+    ("Tab", '\u{E004}'),
+    ("Escape", '\u{E00C}'),
+    ("Backspace", '\u{E003}'),
+    ("Delete", '\u{E017}'),
+    ("Space", '\u{E00D}'),
+    ("ArrowUp", '\u{E013}'),
+    ("ArrowDown", '\u{E015}'),
+    ("ArrowLeft", '\u{E012}'),
+    ("ArrowRight", '\u{E014}'),
+    ("Home", '\u{E011}'),
+    ("End", '\u{E010}'),
+    ("PageUp", '\u{E00E}'),
+    ("PageDown", '\u{E00F}'),
+];
+
+/// Which option of a `<select>` to choose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SelectBy {
+    Value(String),
+    Label(String),
+    Index(usize),
+}
+
+impl fmt::Display for SelectBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectBy::Value(v) => write!(f, "value {v:?}"),
+            SelectBy::Label(l) => write!(f, "label {l:?}"),
+            SelectBy::Index(i) => write!(f, "option #{i}"),
+        }
+    }
+}
+
+/// What `wait_for` waits for.
+#[derive(Clone, Debug)]
+pub enum WaitCondition {
+    /// The element is present and visible.
+    Visible(Locator),
+    /// No matching element is visible (absent or hidden).
+    Hidden(Locator),
+    UrlMatches(Regex),
+    /// The text appears anywhere in the page's visible text.
+    Text(String),
+}
+
+impl fmt::Display for WaitCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitCondition::Visible(l) => write!(f, "{l} to be visible"),
+            WaitCondition::Hidden(l) => write!(f, "{l} to be hidden"),
+            WaitCondition::UrlMatches(r) => write!(f, "url to match /{r}/"),
+            WaitCondition::Text(t) => write!(f, "text {t:?}"),
+        }
+    }
+}
+
+/// An expectation on a piece of text.
+#[derive(Clone, Debug)]
+pub enum TextMatch {
+    Contains(String),
+    Equals(String),
+    Matches(Regex),
+}
+
+impl TextMatch {
+    pub fn check(&self, actual: &str) -> bool {
+        match self {
+            TextMatch::Contains(s) => actual.contains(s.as_str()),
+            TextMatch::Equals(s) => actual.trim() == s.trim(),
+            TextMatch::Matches(r) => r.is_match(actual),
+        }
+    }
+}
+
+impl fmt::Display for TextMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextMatch::Contains(s) => write!(f, "contains {s:?}"),
+            TextMatch::Equals(s) => write!(f, "equals {s:?}"),
+            TextMatch::Matches(r) => write!(f, "matches /{r}/"),
+        }
+    }
+}

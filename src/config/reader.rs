@@ -1,0 +1,203 @@
+//! Typed reads from the spanned YAML tree. Each read either returns a value or records a
+//! diagnostic at the node's position and returns `None`, so validation goes on and finds
+//! every problem in the file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::{Node, Span};
+use regex::Regex;
+
+use super::diag::{Diags, suggest};
+use super::model::Locator;
+use super::refs::{Env, Scope};
+
+pub struct Reader<'e> {
+    pub d: Diags,
+    /// Vars and secrets defined so far, for `${name}` references.
+    pub values: BTreeMap<String, String>,
+    pub env: &'e dyn Env,
+    pub base_dir: PathBuf,
+}
+
+pub fn kind_name(node: &Node) -> &'static str {
+    match node {
+        Node::Scalar(_) => "a string",
+        Node::Mapping(_) => "a mapping",
+        Node::Sequence(_) => "a list",
+    }
+}
+
+impl Reader<'_> {
+    /// The node as a scalar, or a diagnostic.
+    pub fn scalar<'n>(&mut self, node: &'n Node, key: &str) -> Option<&'n MarkedScalarNode> {
+        match node {
+            Node::Scalar(s) => Some(s),
+            other => {
+                let msg = format!("expected a string, found {}", kind_name(other));
+                self.d.at(other.span(), key, msg);
+                None
+            }
+        }
+    }
+
+    pub fn mapping<'n>(&mut self, node: &'n Node, key: &str) -> Option<&'n MarkedMappingNode> {
+        match node {
+            Node::Mapping(m) => Some(m),
+            other => {
+                let msg = format!("expected a mapping, found {}", kind_name(other));
+                self.d.at(other.span(), key, msg);
+                None
+            }
+        }
+    }
+
+    /// A scalar with its `${…}` references expanded; empty values are rejected.
+    pub fn text(&mut self, node: &Node, key: &str) -> Option<String> {
+        let s = self.scalar(node, key)?;
+        let expanded = self.expand(s.as_str(), s.span(), key)?;
+        if expanded.is_empty() {
+            self.d.at(s.span(), key, "must not be empty");
+            return None;
+        }
+        Some(expanded)
+    }
+
+    pub fn expand(&mut self, raw: &str, span: &Span, key: &str) -> Option<String> {
+        let scope = Scope {
+            values: &self.values,
+            env: self.env,
+            base_dir: &self.base_dir,
+        };
+        match scope.expand(raw) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let hint = match &e {
+                    super::refs::RefError::Unknown(name) => {
+                        let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+                        suggest(name, &known)
+                    }
+                    _ => None,
+                };
+                match hint {
+                    Some(h) => self.d.hint(span, key, e.to_string(), h),
+                    None => self.d.at(span, key, e.to_string()),
+                }
+                None
+            }
+        }
+    }
+
+    /// A scalar taken literally (names, durations): references are not expanded here.
+    pub fn literal(&mut self, node: &Node, key: &str) -> Option<String> {
+        let s = self.scalar(node, key)?;
+        if s.as_str().is_empty() {
+            self.d.at(s.span(), key, "must not be empty");
+            return None;
+        }
+        Some(s.as_str().to_string())
+    }
+
+    pub fn duration(&mut self, node: &Node, key: &str) -> Option<Duration> {
+        let s = self.scalar(node, key)?;
+        match humantime::parse_duration(s.as_str().trim()) {
+            Ok(d) if d > Duration::ZERO => Some(d),
+            Ok(_) => {
+                self.d.at(s.span(), key, "must be longer than zero");
+                None
+            }
+            Err(_) => {
+                let msg = format!("cannot parse '{}' as a duration", s.as_str());
+                self.d
+                    .hint(s.span(), key, msg, "write e.g. 500ms, 10s, 2m or 1m30s".into());
+                None
+            }
+        }
+    }
+
+    pub fn regex(&mut self, node: &Node, key: &str) -> Option<Regex> {
+        let text = self.text(node, key)?;
+        match Regex::new(&text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                let first = e.to_string();
+                let last = first.lines().last().unwrap_or("").trim().to_string();
+                self.d
+                    .at(node.span(), key, format!("invalid regex '{text}': {last}"));
+                None
+            }
+        }
+    }
+
+    pub fn locator(&mut self, node: &Node, key: &str) -> Option<Locator> {
+        let text = self.text(node, key)?;
+        let loc = Locator::parse(&text);
+        if loc.parts().1.trim().is_empty() {
+            self.d.at(node.span(), key, "the selector after the prefix is empty");
+            return None;
+        }
+        Some(loc)
+    }
+
+    pub fn float(&mut self, node: &Node, key: &str) -> Option<f64> {
+        let s = self.scalar(node, key)?;
+        match s.as_str().trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                self.d
+                    .at(s.span(), key, format!("expected a number, found '{}'", s.as_str()));
+                None
+            }
+        }
+    }
+
+    /// Flag every key of `map` that is not in `allowed`, with a did-you-mean hint.
+    pub fn known_keys(&mut self, map: &MarkedMappingNode, key: &str, allowed: &[&str]) {
+        for k in map.keys() {
+            if !allowed.contains(&k.as_str()) {
+                let msg = format!("unknown key '{}'", k.as_str());
+                let path = join(key, k.as_str());
+                let hint = suggest(k.as_str(), allowed)
+                    .unwrap_or_else(|| format!("expected one of: {}", allowed.join(", ")));
+                self.d.hint(k.span(), &path, msg, hint);
+            }
+        }
+    }
+
+    /// Exactly one of `options` must be present in `map`.
+    pub fn one_of<'n>(
+        &mut self,
+        map: &'n MarkedMappingNode,
+        key: &str,
+        options: &[&'static str],
+    ) -> Option<(&'static str, &'n Node)> {
+        let present: Vec<(&'static str, &Node)> = options
+            .iter()
+            .filter_map(|o| map.get_node(o).map(|n| (*o, n)))
+            .collect();
+        match present.as_slice() {
+            [one] => Some(*one),
+            [] => {
+                let msg = format!("needs one of: {}", options.join(", "));
+                self.d.at(map.span(), key, msg);
+                None
+            }
+            [(a, _), (b, n), ..] => {
+                let msg = format!("give only one of {}, not both '{a}' and '{b}'", options.join(", "));
+                self.d.at(n.span(), key, msg);
+                None
+            }
+        }
+    }
+}
+
+/// `parent.child`, or `child` at the top.
+pub fn join(parent: &str, child: &str) -> String {
+    if parent.is_empty() {
+        child.to_string()
+    } else {
+        format!("{parent}.{child}")
+    }
+}

@@ -1,0 +1,362 @@
+//! HTML pages and the in-memory "assets bucket" of the fault lab.
+//!
+//! Everything here is a pure function of its arguments (no state, no I/O),
+//! which keeps the handlers in `routes.rs` small and makes the markup easy to
+//! unit-test. Every piece of user-provided text that ends up in a page goes
+//! through [`escape_html`]. The login password is never passed to any of these
+//! functions, so it cannot leak into a page.
+
+/// Colour of the healthy "Sign in" button's background (white text on it).
+pub(crate) const PRIMARY_BG: &str = "#1d4ed8";
+/// Colour of the "Log out" button's background (white text on it).
+pub(crate) const SECONDARY_BG: &str = "#374151";
+/// Background of the cards the forms live in. Under the `invisible_submit`
+/// fault the submit button's text and background both take this colour.
+pub(crate) const CARD_BG: &str = "#ffffff";
+/// Text colour of the buttons.
+pub(crate) const BUTTON_FG: &str = "#ffffff";
+
+/// Message shown (in `#error`) after a failed sign-in.
+pub(crate) const INVALID_CREDENTIALS: &str = "Invalid email or password";
+
+/// One file of the in-memory assets bucket served under `/static/`.
+#[derive(Debug)]
+pub(crate) struct Asset {
+    /// File name below `/static/`.
+    pub name: &'static str,
+    /// Value of the `Content-Type` header.
+    pub content_type: &'static str,
+    /// File contents.
+    pub body: &'static str,
+}
+
+/// The assets bucket: everything the pages load from `/static/`.
+pub(crate) const ASSETS: &[Asset] = &[
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: APP_CSS,
+    },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: APP_JS,
+    },
+];
+
+/// Looks a file up in the assets bucket by its name below `/static/`.
+pub(crate) fn asset(name: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.name == name)
+}
+
+/// Stylesheet served as `/static/app.css`.
+///
+/// The colours that matter for contrast checks (buttons, card) are *also* set
+/// inline on the elements, so they hold even if this file is slow or missing.
+pub(crate) const APP_CSS: &str = r#"/* Fault Lab stylesheet */
+*, *::before, *::after { box-sizing: border-box; }
+body {
+  margin: 0;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  font-size: 16px;
+  line-height: 1.5;
+  color: #111827;
+  background-color: #f3f4f6;
+}
+header.topbar {
+  padding: 0.75rem 1.5rem;
+  color: #ffffff;
+  background-color: #111827;
+  font-weight: 600;
+}
+main { max-width: 30rem; margin: 3rem auto; padding: 0 1rem; }
+.card {
+  background-color: #ffffff;
+  border-radius: 8px;
+  padding: 1.5rem;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15);
+}
+h1 { margin-top: 0; font-size: 1.5rem; }
+label { display: block; margin: 0.75rem 0 0.25rem; font-weight: 600; }
+input, select {
+  width: 100%;
+  padding: 0.5rem;
+  font-size: 1rem;
+  color: #111827;
+  background-color: #ffffff;
+  border: 1px solid #6b7280;
+  border-radius: 4px;
+}
+.btn {
+  display: inline-block;
+  margin-top: 1rem;
+  padding: 0.6rem 1.25rem;
+  font-size: 1rem;
+  font-weight: 600;
+  border: none;
+  border-radius: 4px;
+  cursor: pointer;
+}
+.btn-primary { color: #ffffff; background-color: #1d4ed8; }
+.btn-secondary { color: #ffffff; background-color: #374151; }
+.btn-invisible { color: #ffffff; background-color: #ffffff; }
+#error { color: #b91c1c; font-weight: 600; }
+#results { min-height: 1.5rem; margin-top: 0.5rem; }
+a { color: #1d4ed8; }
+"#;
+
+/// Script served as `/static/app.js`: wires the dashboard search box.
+///
+/// Pressing Enter in `#search` writes "Results for {query}" into `#results`
+/// via `textContent` (never `innerHTML`, so a query cannot inject markup).
+pub(crate) const APP_JS: &str = r#"// Fault Lab client script.
+(function () {
+  "use strict";
+  function wire() {
+    var search = document.getElementById("search");
+    var results = document.getElementById("results");
+    if (!search || !results) {
+      return;
+    }
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        results.textContent = "Results for " + search.value;
+      }
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", wire);
+  } else {
+    wire();
+  }
+})();
+"#;
+
+/// Escapes text for use in HTML element content and quoted attribute values.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Wraps `body` (trusted markup) in the common page skeleton.
+/// `title` is plain text and is escaped.
+fn layout(title: &str, body: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="/static/app.css">
+<script src="/static/app.js" defer></script>
+</head>
+<body>
+<header class="topbar">Fault Lab</header>
+<main>
+{body}
+</main>
+</body>
+</html>
+"#,
+        title = escape_html(title),
+    )
+}
+
+/// The sign-in page. `error` (plain text) is shown in `<p id="error">`.
+///
+/// With `invisible_submit` the submit button's text colour, its background
+/// and the card (form) background are all [`CARD_BG`]: contrast ratio 1.0.
+pub(crate) fn login_page(error: Option<&str>, invisible_submit: bool) -> String {
+    let error = error
+        .map(|e| format!("<p id=\"error\" role=\"alert\">{}</p>\n", escape_html(e)))
+        .unwrap_or_default();
+    let (class, fg, bg) = if invisible_submit {
+        ("btn btn-invisible", CARD_BG, CARD_BG)
+    } else {
+        ("btn btn-primary", BUTTON_FG, PRIMARY_BG)
+    };
+    let body = format!(
+        r#"<form class="card" id="login-form" method="post" action="/login" style="background-color: {CARD_BG}">
+<h1>Sign in</h1>
+{error}<label for="username">Email</label>
+<input id="username" name="username" type="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" id="submit" class="{class}" style="color: {fg}; background-color: {bg}">Sign in</button>
+</form>"#
+    );
+    layout("Sign in · Fault Lab", &body)
+}
+
+/// The dashboard. `user` is the signed-in user's name (escaped here); `None`
+/// renders the "Please sign in" page a user sees when authentication broke.
+/// With `renamed_element` the welcome heading's id is `welcome-banner`.
+pub(crate) fn dashboard_page(user: Option<&str>, renamed_element: bool) -> String {
+    let welcome_id = if renamed_element {
+        "welcome-banner"
+    } else {
+        "welcome"
+    };
+    let body = match user {
+        Some(user) => format!(
+            r#"<div class="card" style="background-color: {CARD_BG}">
+<h1 id="{welcome_id}">Welcome, {user}</h1>
+<label for="region">Region</label>
+<select id="region" name="region">
+<option value="eu">Europe</option>
+<option value="us">United States</option>
+<option value="ap">Asia Pacific</option>
+</select>
+<label for="search">Search</label>
+<input id="search" name="search" type="search" placeholder="Type and press Enter" autocomplete="off">
+<div id="results" role="status" aria-live="polite"></div>
+<p><a id="settings-link" href="/settings">Settings</a></p>
+<form id="logout-form" method="post" action="/logout">
+<button type="submit" id="logout" class="btn btn-secondary" style="color: {BUTTON_FG}; background-color: {SECONDARY_BG}">Log out</button>
+</form>
+</div>"#,
+            user = escape_html(user),
+        ),
+        None => format!(
+            r#"<div class="card" style="background-color: {CARD_BG}">
+<h1 id="{welcome_id}">Please sign in</h1>
+<p>Your session is missing or has expired.</p>
+<p><a id="login-link" href="/login">Go to the sign-in page</a></p>
+</div>"#
+        ),
+    };
+    layout("Dashboard · Fault Lab", &body)
+}
+
+/// The settings page.
+pub(crate) fn settings_page() -> String {
+    layout(
+        "Settings · Fault Lab",
+        r#"<div class="card" style="background-color: #ffffff">
+<h1 id="settings-title">Settings</h1>
+<p>Nothing to configure yet.</p>
+<p><a href="/dashboard">Back to the dashboard</a></p>
+</div>"#,
+    )
+}
+
+/// A bare error page: `<title>` and `<h1>` both say `title`.
+fn error_page(title: &str, detail: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+</head>
+<body>
+<h1 id="error-title">{title}</h1>
+<p>{detail}</p>
+</body>
+</html>
+"#,
+        title = escape_html(title),
+        detail = escape_html(detail),
+    )
+}
+
+/// The plain 404 page (unknown routes and the `dashboard_404` fault).
+pub(crate) fn not_found_page() -> String {
+    error_page("Not Found", "The requested page does not exist.")
+}
+
+/// The 500 page (the `login_500` fault).
+pub(crate) fn server_error_page() -> String {
+    error_page(
+        "Internal Server Error",
+        "Something went wrong while signing you in.",
+    )
+}
+
+/// The 400 page for a request body that could not be understood.
+pub(crate) fn bad_request_page() -> String {
+    error_page("Bad Request", "The submitted form could not be understood.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_html_escapes_all_special_characters() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("plain · text"), "plain · text");
+    }
+
+    #[test]
+    fn login_page_has_the_form_and_assets() {
+        let page = login_page(None, false);
+        assert!(page.contains("<title>Sign in · Fault Lab</title>"));
+        assert!(
+            page.contains(r#"<form class="card" id="login-form" method="post" action="/login""#)
+        );
+        assert!(page.contains(r#"<input id="username" name="username" type="email""#));
+        assert!(page.contains(r#"<input id="password" name="password" type="password""#));
+        assert!(page.contains(r#"<button type="submit" id="submit""#));
+        assert!(page.contains(">Sign in</button>"));
+        assert!(page.contains(r#"href="/static/app.css""#));
+        assert!(page.contains(r#"src="/static/app.js""#));
+        assert!(!page.contains("id=\"error\""));
+        assert!(page.contains("color: #ffffff; background-color: #1d4ed8"));
+    }
+
+    #[test]
+    fn login_page_error_and_invisible_submit() {
+        let page = login_page(Some(INVALID_CREDENTIALS), true);
+        assert!(page.contains(r#"<p id="error" role="alert">Invalid email or password</p>"#));
+        assert!(page.contains("color: #ffffff; background-color: #ffffff\">Sign in</button>"));
+        assert!(!page.contains(PRIMARY_BG));
+    }
+
+    #[test]
+    fn dashboard_page_variants() {
+        let page = dashboard_page(Some("<b>eve</b>"), false);
+        assert!(page.contains(r#"<h1 id="welcome">Welcome, &lt;b&gt;eve&lt;/b&gt;</h1>"#));
+        assert!(page.contains(r#"<select id="region" name="region">"#));
+        assert!(page.contains(r#"<option value="ap">Asia Pacific</option>"#));
+        assert!(page.contains(r#"<input id="search" name="search" type="search""#));
+        assert!(page.contains(r#"<div id="results""#));
+        assert!(page.contains(r#"href="/settings">Settings</a>"#));
+        assert!(page.contains(r#"id="logout""#));
+
+        let anon = dashboard_page(None, false);
+        assert!(anon.contains(r#"<h1 id="welcome">Please sign in</h1>"#));
+        assert!(!anon.contains("Welcome"));
+        assert!(!anon.contains("id=\"logout\""));
+
+        let renamed = dashboard_page(Some("eve"), true);
+        assert!(renamed.contains(r#"<h1 id="welcome-banner">Welcome, eve</h1>"#));
+        assert!(!renamed.contains(r#"id="welcome""#));
+    }
+
+    #[test]
+    fn assets_bucket_lookup() {
+        assert_eq!(
+            asset("app.css").map(|a| a.content_type),
+            Some("text/css; charset=utf-8")
+        );
+        assert!(asset("app.js").is_some_and(|a| a.body.contains("textContent")));
+        assert!(!APP_JS.contains("innerHTML"));
+        assert!(asset("nope.js").is_none());
+    }
+}

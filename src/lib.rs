@@ -1,0 +1,13 @@
+//! journeyprobe: synthetic user journeys through a real browser, turned into business value
+//! proxy metrics.
+//!
+//! Data flows one way: probe files are parsed and validated ([`config`]) into journeys, a
+//! runner drives them through WebDriver ([`journey`], [`browser`]) and each run ends in one
+//! [`outcome::Outcome`], which reporters ([`report`]) display. Nothing downstream re-reads
+//! YAML; nothing upstream knows how outcomes are displayed.
+
+pub mod config;
+pub mod outcome;
+pub mod redact;
+pub mod browser;
+pub mod faultlab;

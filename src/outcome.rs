@@ -1,0 +1,196 @@
+//! The one result type every probe returns.
+//!
+//! A run ends in exactly one [`Outcome`]. `Failure` means the *target* misbehaved (an
+//! assertion failed, an element is missing, the page is an HTTP error); `Error` means the
+//! *prober* could not measure (WebDriver unreachable, session lost). The split is the
+//! product's core promise: an `Error` never counts against a BPM and never pages the
+//! service owner. Which side a [`Reason`] falls on is decided once, in [`Reason::class`].
+
+use serde::Serialize;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a run did not succeed. A closed set: metric labels and report consumers rely on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    // --- the target misbehaved (failure) ---
+    /// No element matched the selector before the step's deadline.
+    ElementNotFound,
+    /// The element exists but could not be interacted with (hidden, disabled, covered).
+    NotInteractable,
+    /// A text, URL or title assertion did not hold before the deadline.
+    AssertionFailed,
+    /// `assert_visible`: not displayed, zero size or outside the viewport.
+    NotVisible,
+    /// `assert_visible`: another element is on top of it at its centre.
+    Covered,
+    /// `assert_visible`: text/background contrast below `min_contrast`.
+    LowContrast,
+    /// A navigation (goto, or a click that navigates) did not finish loading in time.
+    NavigationTimeout,
+    /// A wait did not complete within the step's timeout.
+    StepTimeout,
+    /// The whole journey ran out of its `timeout`.
+    JourneyTimeout,
+    /// The page the browser is on was served with an HTTP status >= 400.
+    HttpErrorPage,
+    // --- the prober could not measure (error) ---
+    /// No WebDriver server answered at the configured URL.
+    WebdriverUnreachable,
+    /// The WebDriver server refused to create a browser session.
+    SessionNotCreated,
+    /// The session or the driver went away in the middle of the run.
+    SessionLost,
+    /// A WebDriver command did not answer within its deadline.
+    WebdriverTimeout,
+    /// The WebDriver server answered with something we could not interpret.
+    WebdriverError,
+    /// No chromedriver binary could be found.
+    DriverNotFound,
+    /// chromedriver was found but did not start.
+    DriverStartFailed,
+    /// The browser rejected a selector (invalid CSS or XPath): the journey file is wrong.
+    InvalidSelector,
+    /// The run was cancelled (Ctrl-C) before it finished.
+    Cancelled,
+}
+
+impl Reason {
+    /// Which side of the core split this reason is on.
+    pub fn class(self) -> Outcome {
+        use Reason::*;
+        match self {
+            ElementNotFound | NotInteractable | AssertionFailed | NotVisible | Covered
+            | LowContrast | NavigationTimeout | StepTimeout | JourneyTimeout | HttpErrorPage => {
+                Outcome::Failure
+            }
+            WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
+            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
+            | Cancelled => Outcome::Error,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use Reason::*;
+        match self {
+            ElementNotFound => "element_not_found",
+            NotInteractable => "not_interactable",
+            AssertionFailed => "assertion_failed",
+            NotVisible => "not_visible",
+            Covered => "covered",
+            LowContrast => "low_contrast",
+            NavigationTimeout => "navigation_timeout",
+            StepTimeout => "step_timeout",
+            JourneyTimeout => "journey_timeout",
+            HttpErrorPage => "http_error_page",
+            WebdriverUnreachable => "webdriver_unreachable",
+            SessionNotCreated => "session_not_created",
+            SessionLost => "session_lost",
+            WebdriverTimeout => "webdriver_timeout",
+            WebdriverError => "webdriver_error",
+            DriverNotFound => "driver_not_found",
+            DriverStartFailed => "driver_start_failed",
+            InvalidSelector => "invalid_selector",
+            Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A reason with the human message that explains it. Produced where the problem is seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Self {
+        Problem {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason, self.message)
+    }
+}
+
+/// Exit code of a one-shot command, per DESIGN.md.
+pub fn exit_code<I: IntoIterator<Item = Outcome>>(outcomes: I) -> i32 {
+    let (mut failed, mut errored) = (false, false);
+    for o in outcomes {
+        match o {
+            Outcome::Success => {}
+            Outcome::Failure => failed = true,
+            Outcome::Error => errored = true,
+        }
+    }
+    if failed {
+        1
+    } else if errored {
+        3
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_wins_over_error_in_exit_code() {
+        assert_eq!(exit_code([Outcome::Success, Outcome::Success]), 0);
+        assert_eq!(exit_code([Outcome::Error, Outcome::Success]), 3);
+        assert_eq!(exit_code([Outcome::Error, Outcome::Failure]), 1);
+        assert_eq!(exit_code([]), 0);
+    }
+
+    #[test]
+    fn prober_faults_are_errors_not_failures() {
+        for r in [
+            Reason::WebdriverUnreachable,
+            Reason::SessionLost,
+            Reason::WebdriverTimeout,
+            Reason::DriverNotFound,
+            Reason::Cancelled,
+        ] {
+            assert_eq!(r.class(), Outcome::Error, "{r}");
+        }
+        assert_eq!(Reason::LowContrast.class(), Outcome::Failure);
+        assert_eq!(Reason::HttpErrorPage.class(), Outcome::Failure);
+    }
+}
