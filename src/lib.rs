@@ -6,8 +6,11 @@
 //! [`outcome::Outcome`], which reporters ([`report`]) display. Nothing downstream re-reads
 //! YAML; nothing upstream knows how outcomes are displayed.
 
+pub mod browser;
+pub mod cli;
 pub mod config;
+pub mod faultlab;
+pub mod journey;
 pub mod outcome;
 pub mod redact;
-pub mod browser;
-pub mod faultlab;
+pub mod report;

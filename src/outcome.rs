@@ -52,6 +52,8 @@ pub enum Reason {
     LowContrast,
     /// A navigation (goto, or a click that navigates) did not finish loading in time.
     NavigationTimeout,
+    /// The browser could not load the page at all (connection refused, DNS failure, reset).
+    NavigationFailed,
     /// A wait did not complete within the step's timeout.
     StepTimeout,
     /// The whole journey ran out of its `timeout`.
@@ -85,12 +87,12 @@ impl Reason {
         use Reason::*;
         match self {
             ElementNotFound | NotInteractable | AssertionFailed | NotVisible | Covered
-            | LowContrast | NavigationTimeout | StepTimeout | JourneyTimeout | HttpErrorPage => {
-                Outcome::Failure
-            }
+            | LowContrast | NavigationTimeout | NavigationFailed | StepTimeout | JourneyTimeout
+            | HttpErrorPage => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
-            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
-            | Cancelled => Outcome::Error,
+            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector | Cancelled => {
+                Outcome::Error
+            }
         }
     }
 
@@ -104,6 +106,7 @@ impl Reason {
             Covered => "covered",
             LowContrast => "low_contrast",
             NavigationTimeout => "navigation_timeout",
+            NavigationFailed => "navigation_failed",
             StepTimeout => "step_timeout",
             JourneyTimeout => "journey_timeout",
             HttpErrorPage => "http_error_page",

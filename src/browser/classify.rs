@@ -46,7 +46,9 @@ fn status_reason(status: &ErrorStatus) -> (Reason, bool) {
     match status {
         NoSuchElement => (Reason::ElementNotFound, true),
         StaleElementReference | DetachedShadowRoot => (Reason::ElementNotFound, true),
-        ElementNotInteractable | ElementClickIntercepted | InvalidElementState
+        ElementNotInteractable
+        | ElementClickIntercepted
+        | InvalidElementState
         | ElementNotSelectable => (Reason::NotInteractable, true),
         // A script of ours broke because the page navigated under it: look again.
         JavascriptError => (Reason::WebdriverError, true),
@@ -59,9 +61,17 @@ fn status_reason(status: &ErrorStatus) -> (Reason, bool) {
             (Reason::ElementNotFound, false)
         }
         InsecureCertificate => (Reason::HttpErrorPage, false),
-        InvalidArgument | InvalidCookieDomain | InvalidCoordinates | MoveTargetOutOfBounds
-        | UnableToCaptureScreen | UnableToSetCookie | UnknownCommand | UnknownError
-        | UnknownMethod | UnknownPath | UnsupportedOperation => (Reason::WebdriverError, false),
+        InvalidArgument
+        | InvalidCookieDomain
+        | InvalidCoordinates
+        | MoveTargetOutOfBounds
+        | UnableToCaptureScreen
+        | UnableToSetCookie
+        | UnknownCommand
+        | UnknownError
+        | UnknownMethod
+        | UnknownPath
+        | UnsupportedOperation => (Reason::WebdriverError, false),
         #[allow(unreachable_patterns)]
         _ => (Reason::WebdriverError, false),
     }

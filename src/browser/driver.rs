@@ -141,8 +141,8 @@ impl ManagedDriver {
         let mut stderr = String::new();
         if let Some(mut err) = child.stderr.take() {
             use tokio::io::AsyncReadExt;
-            let _ = tokio::time::timeout(Duration::from_secs(1), err.read_to_string(&mut stderr))
-                .await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), err.read_to_string(&mut stderr)).await;
         }
         let _ = child.wait().await;
         Err(Problem::new(

@@ -114,9 +114,8 @@ pub struct Session {
 impl Session {
     /// Open a session, giving up at `deadline`.
     pub async fn start(url: &str, caps: Capabilities, deadline: Instant) -> Result<Self, Problem> {
-        let mut builder = ClientBuilder::rustls().map_err(|e| {
-            Problem::new(Reason::WebdriverError, format!("cannot set up TLS: {e}"))
-        })?;
+        let mut builder = ClientBuilder::rustls()
+            .map_err(|e| Problem::new(Reason::WebdriverError, format!("cannot set up TLS: {e}")))?;
         builder.capabilities(caps);
         let client = match tokio::time::timeout_at(deadline, builder.connect(url)).await {
             Ok(Ok(c)) => c,
@@ -160,8 +159,12 @@ impl Session {
         timeout: Duration,
     ) -> Result<(), Classified> {
         let t = TimeoutConfiguration::new(None, Some(timeout.max(Duration::from_millis(1))), None);
-        self.call(deadline, "set page-load timeout", self.client.update_timeouts(t))
-            .await
+        self.call(
+            deadline,
+            "set page-load timeout",
+            self.client.update_timeouts(t),
+        )
+        .await
     }
 
     /// Ask the page where things are. `locator` finds an element, `needle` searches text.

@@ -76,13 +76,22 @@ fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
                     "",
                     "a journey file is a mapping (name:, steps:, …)",
                 ),
-                UnexpectedAnchor(m) => d.at(&span(m), "", "YAML anchors and aliases are not supported; use vars: for shared values"),
-                MappingKeyMustBeScalar(m) => d.at(&span(m), "", "mapping keys must be plain strings"),
+                UnexpectedAnchor(m) => d.at(
+                    &span(m),
+                    "",
+                    "YAML anchors and aliases are not supported; use vars: for shared values",
+                ),
+                MappingKeyMustBeScalar(m) => {
+                    d.at(&span(m), "", "mapping keys must be plain strings")
+                }
                 UnexpectedTag(m) => d.at(&span(m), "", "YAML tags (!foo) are not supported"),
                 ScanError(m, err) => d.at(&span(m), "", format!("invalid YAML: {}", err.info())),
                 DuplicateKey(inner) => {
                     let (l, c) = super::diag::position(inner.prev_key.span());
-                    let msg = format!("duplicate key '{}' (first defined at {l}:{c})", inner.key.as_str());
+                    let msg = format!(
+                        "duplicate key '{}' (first defined at {l}:{c})",
+                        inner.key.as_str()
+                    );
                     d.at(inner.key.span(), inner.key.as_str(), msg);
                 }
             }
@@ -94,7 +103,9 @@ fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
 fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
     r.known_keys(root, "", TOP_KEYS);
     let name = read_name(r, root);
-    let description = root.get_node("description").and_then(|n| r.literal(n, "description"));
+    let description = root
+        .get_node("description")
+        .and_then(|n| r.literal(n, "description"));
     let timeout = opt_duration(r, root, "timeout").unwrap_or(Some(DEFAULT_TIMEOUT));
     let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(DEFAULT_STEP_TIMEOUT));
     let every = opt_duration(r, root, "every").unwrap_or(None);
@@ -142,7 +153,12 @@ fn read_name(r: &mut Reader, root: &MarkedMappingNode) -> Option<String> {
     let name = r.literal(node, "name")?;
     if !is_probe_name(&name) {
         let msg = format!("name '{name}' may only use a-z, 0-9 and '_'");
-        r.d.hint(node.span(), "name", msg, "it becomes a metric label and a file name".into());
+        r.d.hint(
+            node.span(),
+            "name",
+            msg,
+            "it becomes a metric label and a file name".into(),
+        );
         return None;
     }
     Some(name)
@@ -161,7 +177,10 @@ fn read_labels(r: &mut Reader, node: &Node) -> Option<BTreeMap<String, String>> 
     for (k, v) in m.iter() {
         let key = join("labels", k.as_str());
         if !super::refs::is_identifier(k.as_str()) {
-            let msg = format!("label name '{}' must match [A-Za-z_][A-Za-z0-9_]*", k.as_str());
+            let msg = format!(
+                "label name '{}' must match [A-Za-z_][A-Za-z0-9_]*",
+                k.as_str()
+            );
             r.d.at(k.span(), &key, msg);
             continue;
         }
@@ -185,7 +204,11 @@ fn read_incident(r: &mut Reader, node: &Node) -> Vec<String> {
 fn read_runbook(r: &mut Reader, node: &Node) -> Option<String> {
     let s = r.literal(node, "runbook")?;
     if url::Url::parse(&s).is_err() {
-        r.d.at(node.span(), "runbook", format!("'{s}' is not an absolute URL"));
+        r.d.at(
+            node.span(),
+            "runbook",
+            format!("'{s}' is not an absolute URL"),
+        );
         return None;
     }
     Some(s)
@@ -204,12 +227,19 @@ fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<S
     for (k, v) in m.iter() {
         let key = join(section, k.as_str());
         if !super::refs::is_identifier(k.as_str()) {
-            let msg = format!("'{}' cannot be referenced: names match [A-Za-z_][A-Za-z0-9_]*", k.as_str());
+            let msg = format!(
+                "'{}' cannot be referenced: names match [A-Za-z_][A-Za-z0-9_]*",
+                k.as_str()
+            );
             r.d.at(k.span(), &key, msg);
             continue;
         }
         if r.values.contains_key(k.as_str()) {
-            r.d.at(k.span(), &key, format!("'{}' is already defined in vars", k.as_str()));
+            r.d.at(
+                k.span(),
+                &key,
+                format!("'{}' is already defined in vars", k.as_str()),
+            );
             continue;
         }
         let Some(s) = r.scalar(v, &key) else { continue };
@@ -227,7 +257,10 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
         return Vec::new();
     };
     let Node::Sequence(items) = node else {
-        let msg = format!("steps is a list (- goto: …), found {}", super::reader::kind_name(node));
+        let msg = format!(
+            "steps is a list (- goto: …), found {}",
+            super::reader::kind_name(node)
+        );
         r.d.at(node.span(), "steps", msg);
         return Vec::new();
     };
@@ -237,19 +270,37 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
     let mut shots = BTreeSet::new();
     let mut steps = Vec::new();
     for (i, n) in items.iter().enumerate() {
-        let Some(step) = parse_step(r, n, i + 1) else { continue };
-        let field = |k: &str| n.as_mapping().and_then(|m| m.get_node(k)).map(|v| v.span().clone());
+        let Some(step) = parse_step(r, n, i + 1) else {
+            continue;
+        };
+        let field = |k: &str| {
+            n.as_mapping()
+                .and_then(|m| m.get_node(k))
+                .map(|v| v.span().clone())
+        };
         if let (Some(t), Some(limit)) = (step.timeout, timeout)
             && t > limit
         {
-            let msg = format!("timeout {} is longer than the journey's timeout {}", show(t), show(limit));
-            r.d.at(&field("timeout").unwrap_or_else(|| n.span().clone()), &format!("steps[{}].timeout", i + 1), msg);
+            let msg = format!(
+                "timeout {} is longer than the journey's timeout {}",
+                show(t),
+                show(limit)
+            );
+            r.d.at(
+                &field("timeout").unwrap_or_else(|| n.span().clone()),
+                &format!("steps[{}].timeout", i + 1),
+                msg,
+            );
         }
         if let Action::Screenshot { name } = &step.action
             && !shots.insert(name.clone())
         {
             let msg = format!("screenshot name '{name}' is used twice in this journey");
-            r.d.at(&field("screenshot").unwrap_or_else(|| n.span().clone()), &format!("steps[{}].screenshot", i + 1), msg);
+            r.d.at(
+                &field("screenshot").unwrap_or_else(|| n.span().clone()),
+                &format!("steps[{}].screenshot", i + 1),
+                msg,
+            );
         }
         steps.push(step);
     }
@@ -268,15 +319,32 @@ fn check_timeouts(
     step_timeout: Duration,
     every: Option<Duration>,
 ) {
-    let span_of = |k: &str| root.get_node(k).map(|n| n.span().clone()).unwrap_or_else(|| root.span().clone());
+    let span_of = |k: &str| {
+        root.get_node(k)
+            .map(|n| n.span().clone())
+            .unwrap_or_else(|| root.span().clone())
+    };
     if let Some(every) = every
         && timeout > every
     {
-        let msg = format!("timeout {} is longer than the journey's every {}", show(timeout), show(every));
-        r.d.hint(&span_of("timeout"), "timeout", msg, "a run must end before the next one starts".into());
+        let msg = format!(
+            "timeout {} is longer than the journey's every {}",
+            show(timeout),
+            show(every)
+        );
+        r.d.hint(
+            &span_of("timeout"),
+            "timeout",
+            msg,
+            "a run must end before the next one starts".into(),
+        );
     }
     if step_timeout > timeout {
-        let msg = format!("step_timeout {} is longer than the journey's timeout {}", show(step_timeout), show(timeout));
+        let msg = format!(
+            "step_timeout {} is longer than the journey's timeout {}",
+            show(step_timeout),
+            show(timeout)
+        );
         r.d.at(&span_of("step_timeout"), "step_timeout", msg);
     }
 }

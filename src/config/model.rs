@@ -104,7 +104,7 @@ impl fmt::Display for Action {
             Action::Select { target, option } => write!(f, "select {option} in {target}"),
             Action::WaitFor(c) => write!(f, "wait for {c}"),
             Action::AssertText { target, expect } => write!(f, "assert text of {target} {expect}"),
-            Action::AssertUrl { pattern } => write!(f, "assert url matches /{pattern}/"),
+            Action::AssertUrl { pattern } => write!(f, "assert url matches {:?}", pattern.as_str()),
             Action::AssertTitle { expect } => write!(f, "assert title {expect}"),
             Action::AssertVisible {
                 target,
@@ -215,7 +215,7 @@ impl fmt::Display for WaitCondition {
         match self {
             WaitCondition::Visible(l) => write!(f, "{l} to be visible"),
             WaitCondition::Hidden(l) => write!(f, "{l} to be hidden"),
-            WaitCondition::UrlMatches(r) => write!(f, "url to match /{r}/"),
+            WaitCondition::UrlMatches(r) => write!(f, "url to match {:?}", r.as_str()),
             WaitCondition::Text(t) => write!(f, "text {t:?}"),
         }
     }
@@ -239,12 +239,23 @@ impl TextMatch {
     }
 }
 
+impl TextMatch {
+    /// "to contain \"x\"", for failure messages.
+    pub fn expectation(&self) -> String {
+        match self {
+            TextMatch::Contains(s) => format!("to contain {s:?}"),
+            TextMatch::Equals(s) => format!("to equal {s:?}"),
+            TextMatch::Matches(r) => format!("to match {:?}", r.as_str()),
+        }
+    }
+}
+
 impl fmt::Display for TextMatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TextMatch::Contains(s) => write!(f, "contains {s:?}"),
             TextMatch::Equals(s) => write!(f, "equals {s:?}"),
-            TextMatch::Matches(r) => write!(f, "matches /{r}/"),
+            TextMatch::Matches(r) => write!(f, "matches {:?}", r.as_str()),
         }
     }
 }

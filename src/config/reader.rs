@@ -110,8 +110,12 @@ impl Reader<'_> {
             }
             Err(_) => {
                 let msg = format!("cannot parse '{}' as a duration", s.as_str());
-                self.d
-                    .hint(s.span(), key, msg, "write e.g. 500ms, 10s, 2m or 1m30s".into());
+                self.d.hint(
+                    s.span(),
+                    key,
+                    msg,
+                    "write e.g. 500ms, 10s, 2m or 1m30s".into(),
+                );
                 None
             }
         }
@@ -135,7 +139,8 @@ impl Reader<'_> {
         let text = self.text(node, key)?;
         let loc = Locator::parse(&text);
         if loc.parts().1.trim().is_empty() {
-            self.d.at(node.span(), key, "the selector after the prefix is empty");
+            self.d
+                .at(node.span(), key, "the selector after the prefix is empty");
             return None;
         }
         Some(loc)
@@ -146,8 +151,11 @@ impl Reader<'_> {
         match s.as_str().trim().parse::<f64>() {
             Ok(v) if v.is_finite() => Some(v),
             _ => {
-                self.d
-                    .at(s.span(), key, format!("expected a number, found '{}'", s.as_str()));
+                self.d.at(
+                    s.span(),
+                    key,
+                    format!("expected a number, found '{}'", s.as_str()),
+                );
                 None
             }
         }
@@ -185,7 +193,10 @@ impl Reader<'_> {
                 None
             }
             [(a, _), (b, n), ..] => {
-                let msg = format!("give only one of {}, not both '{a}' and '{b}'", options.join(", "));
+                let msg = format!(
+                    "give only one of {}, not both '{a}' and '{b}'",
+                    options.join(", ")
+                );
                 self.d.at(n.span(), key, msg);
                 None
             }

@@ -39,7 +39,9 @@ pub enum RefError {
     File { path: String, error: String },
     #[error("unterminated reference: '${{' without a closing '}}'")]
     Unterminated,
-    #[error("malformed reference '${{{0}}}': use ${{name}}, ${{env:NAME}}, ${{env:NAME:-default}} or ${{file:PATH}}")]
+    #[error(
+        "malformed reference '${{{0}}}': use ${{name}}, ${{env:NAME}}, ${{env:NAME:-default}} or ${{file:PATH}}"
+    )]
     Malformed(String),
 }
 
@@ -139,7 +141,10 @@ mod tests {
         assert_eq!(s.expand("${env:USER_NAME}").unwrap(), "ann");
         assert_eq!(s.expand("${env:NOPE:-dflt}").unwrap(), "dflt");
         assert_eq!(s.expand("${env:NOPE:-}").unwrap(), "");
-        assert_eq!(s.expand("cost $5, $${literal}").unwrap(), "cost $5, ${literal}");
+        assert_eq!(
+            s.expand("cost $5, $${literal}").unwrap(),
+            "cost $5, ${literal}"
+        );
     }
 
     #[test]

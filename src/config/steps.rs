@@ -43,7 +43,9 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
             r.d.hint(k.span(), &key, format!("unknown step '{name}'"), hint);
         }
     }
-    let name = map.get_node("name").and_then(|n| r.literal(n, &join(&key, "name")));
+    let name = map
+        .get_node("name")
+        .and_then(|n| r.literal(n, &join(&key, "name")));
     let timeout = map
         .get_node("timeout")
         .and_then(|n| r.duration(n, &join(&key, "timeout")));

@@ -1,0 +1,76 @@
+//! The command line. `main.rs` parses [`Cli`] and calls [`run`]; each subcommand lives in
+//! its own file and returns the process exit code (see DESIGN.md: 0 passed, 1 a target
+//! failed, 2 usage or configuration error, 3 the prober could not verify).
+
+pub mod demo;
+pub mod faultlab;
+pub mod run;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code: usage or configuration error, nothing ran.
+pub const EXIT_CONFIG: i32 = 2;
+/// Exit code when interrupted with Ctrl-C.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "journeyprobe",
+    version,
+    about = "Drive a real browser through scripted user journeys and report whether users can still get through.",
+    long_about = "journeyprobe drives a real browser (Chromium through WebDriver) through scripted user \
+journeys — open the login page, sign in, reach the dashboard — and reports each run as success, \
+failure (the target misbehaved) or error (the prober could not measure).\n\n\
+Exit codes of run and validate: 0 all passed · 1 at least one target failure · \
+2 usage or configuration error (nothing ran) · 3 the prober could not verify (errors, no failures).\n\n\
+Journey files are documented in journeys/README.md."
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check journey files and report every problem with file:line:column (exit 2 if any).
+    Validate(validate::Args),
+    /// Run journeys once through a real browser and report each outcome.
+    Run(run::Args),
+    /// Start the fault-lab site and run the example journeys against it, healthy and broken.
+    Demo(demo::Args),
+    /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
+    FaultLab(faultlab::Args),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Steps as they run, then a verdict per journey.
+    Human,
+    /// One JSON object per journey, one per line.
+    Json,
+}
+
+/// Default probe folder when no path is given.
+pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("journeys")]
+    } else {
+        paths
+    }
+}
+
+/// Run the parsed command line; returns the exit code.
+pub async fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Run(a) => run::run(a).await,
+        Command::Demo(a) => demo::run(a).await,
+        Command::FaultLab(a) => faultlab::run(a).await,
+    }
+}

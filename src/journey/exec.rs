@@ -1,0 +1,419 @@
+//! Executing one step against a live session.
+//!
+//! Every step auto-waits: it probes the page (one in-page script per round trip) until its
+//! condition holds or its deadline passes, every [`POLL`]. While waiting, a page served with
+//! HTTP status >= 400 ends the step at once with `http_error_page`: an error page will not
+//! turn into the dashboard by waiting.
+
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::artifacts::RunArtifacts;
+use crate::browser::Session;
+use crate::browser::classify::Classified;
+use crate::browser::scripts;
+use crate::browser::session::PageProbe;
+use crate::config::{Action, Locator, SelectBy, TextMatch, WaitCondition};
+use crate::outcome::{Problem, Reason};
+use crate::redact::Redactor;
+
+/// Pause between probes while waiting.
+pub const POLL: Duration = Duration::from_millis(25);
+
+/// What a step needs to run.
+pub struct StepCtx<'a> {
+    pub session: &'a Session,
+    pub deadline: Instant,
+    /// The budget the step was given (for messages).
+    pub budget: Duration,
+    pub redactor: &'a Redactor,
+    pub artifacts: &'a mut RunArtifacts,
+}
+
+/// A condition not met yet, and what to report if it never is.
+enum Check<T> {
+    Ready(T),
+    NotYet(Problem),
+}
+
+pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
+    match action {
+        Action::Goto { url } => goto(ctx, url).await,
+        Action::Fill { target, value } => {
+            let what = format!("fill {target}");
+            act(ctx, target, &what, |el| async move {
+                el.clear().await?;
+                el.send_keys(value).await
+            })
+            .await
+        }
+        Action::Click { target } => {
+            set_page_load(ctx).await?;
+            act(ctx, target, &format!("click {target}"), |el| async move {
+                el.click().await
+            })
+            .await
+        }
+        Action::Press { key, target } => press(ctx, key.code, target.as_ref()).await,
+        Action::Select { target, option } => {
+            let what = format!("select {option} in {target}");
+            act(ctx, target, &what, |el| async move {
+                match option {
+                    SelectBy::Value(v) => el.select_by_value(v).await,
+                    SelectBy::Label(l) => el.select_by_label(l).await,
+                    SelectBy::Index(i) => el.select_by_index(*i).await,
+                }
+            })
+            .await
+        }
+        Action::WaitFor(cond) => wait_for(ctx, cond).await,
+        Action::AssertText { target, expect } => assert_text(ctx, target, expect).await,
+        Action::AssertUrl { pattern } => {
+            poll(ctx, "assert url", None, None, |p| {
+                if pattern.is_match(&p.href) {
+                    Check::Ready(())
+                } else {
+                    Check::NotYet(Problem::new(
+                        Reason::AssertionFailed,
+                        format!("url {} does not match /{pattern}/", p.href),
+                    ))
+                }
+            })
+            .await
+        }
+        Action::AssertTitle { expect } => {
+            poll(ctx, "assert title", None, None, |p| {
+                if expect.check(&p.title) {
+                    Check::Ready(())
+                } else {
+                    Check::NotYet(Problem::new(
+                        Reason::AssertionFailed,
+                        format!(
+                            "title is {:?}, expected it {}",
+                            p.title,
+                            expect.expectation()
+                        ),
+                    ))
+                }
+            })
+            .await
+        }
+        Action::AssertVisible {
+            target,
+            min_contrast,
+        } => assert_visible(ctx, target, *min_contrast).await,
+        Action::Screenshot { name } => screenshot(ctx, name).await,
+    }
+}
+
+fn waited(ctx: &StepCtx) -> String {
+    humantime::format_duration(Duration::from_millis(ctx.budget.as_millis() as u64)).to_string()
+}
+
+/// Probe the page until `check` is ready or the deadline passes.
+async fn poll<T>(
+    ctx: &StepCtx<'_>,
+    what: &str,
+    locator: Option<&Locator>,
+    needle: Option<&str>,
+    mut check: impl FnMut(&PageProbe) -> Check<T>,
+) -> Result<T, Problem> {
+    let mut last: Problem;
+    loop {
+        match ctx.session.probe(ctx.deadline, what, locator, needle).await {
+            Ok(p) => {
+                if let Some(msg) = p.invalid {
+                    return Err(Problem::new(
+                        Reason::InvalidSelector,
+                        format!("{what}: the browser rejected the selector: {msg}"),
+                    ));
+                }
+                if p.status >= 400 {
+                    return Err(Problem::new(
+                        Reason::HttpErrorPage,
+                        format!(
+                            "{what}: the page {} was served with HTTP {} (title {:?})",
+                            p.href, p.status, p.title
+                        ),
+                    ));
+                }
+                match check(&p) {
+                    Check::Ready(v) => return Ok(v),
+                    Check::NotYet(problem) => last = problem,
+                }
+            }
+            Err(Classified {
+                retryable: true,
+                problem,
+            }) => last = problem,
+            Err(c) => return Err(c.problem),
+        }
+        let now = Instant::now();
+        if now >= ctx.deadline {
+            return Err(Problem::new(
+                last.reason,
+                format!("{} (waited {})", last.message, waited(ctx)),
+            ));
+        }
+        tokio::time::sleep_until((now + POLL).min(ctx.deadline)).await;
+    }
+}
+
+/// Wait until `target` is present, visible and enabled.
+async fn interactable(ctx: &StepCtx<'_>, target: &Locator, what: &str) -> Result<Element, Problem> {
+    let el = poll(ctx, what, Some(target), None, |p| match &p.found {
+        None => Check::NotYet(Problem::new(
+            Reason::ElementNotFound,
+            format!("{what}: no element matches {target}"),
+        )),
+        Some(f) if !f.visible => Check::NotYet(Problem::new(
+            Reason::NotInteractable,
+            format!("{what}: {target} is present but not visible"),
+        )),
+        Some(f) if !f.enabled => Check::NotYet(Problem::new(
+            Reason::NotInteractable,
+            format!("{what}: {target} is disabled"),
+        )),
+        Some(f) => Check::Ready(f.el.clone()),
+    })
+    .await?;
+    ctx.session.element(&el).ok_or_else(|| {
+        Problem::new(
+            Reason::WebdriverError,
+            format!("{what}: the driver returned no element reference"),
+        )
+    })
+}
+
+/// Find an interactable element and do something with it; if the element goes stale or is
+/// briefly not interactable (re-rendered, animating), find it again until the deadline.
+async fn act<F, Fut>(ctx: &StepCtx<'_>, target: &Locator, what: &str, f: F) -> Result<(), Problem>
+where
+    F: Fn(Element) -> Fut,
+    Fut: Future<Output = Result<(), fantoccini::error::CmdError>>,
+{
+    loop {
+        let el = interactable(ctx, target, what).await?;
+        match ctx.session.call(ctx.deadline, what, f(el)).await {
+            Ok(()) => return Ok(()),
+            Err(c) if c.retryable && Instant::now() < ctx.deadline => {
+                tokio::time::sleep(POLL).await;
+            }
+            Err(c) => return Err(c.problem),
+        }
+    }
+}
+
+/// Bound navigations the driver waits for (goto, navigating clicks) by the step's budget.
+async fn set_page_load(ctx: &StepCtx<'_>) -> Result<(), Problem> {
+    let left = ctx.deadline.saturating_duration_since(Instant::now());
+    ctx.session
+        .set_page_load_timeout(ctx.deadline, left)
+        .await
+        .map_err(|c| c.problem)
+}
+
+async fn goto(ctx: &StepCtx<'_>, url: &str) -> Result<(), Problem> {
+    set_page_load(ctx).await?;
+    let what = format!("goto {url}");
+    let nav = ctx
+        .session
+        .call(ctx.deadline, &what, ctx.session.client().goto(url))
+        .await;
+    if let Err(c) = nav {
+        return Err(match c.problem.reason {
+            Reason::NavigationTimeout => Problem::new(
+                Reason::NavigationTimeout,
+                format!(
+                    "{what}: the page did not finish loading within {}",
+                    waited(ctx)
+                ),
+            ),
+            // Chromium reports network failures (refused, DNS, reset) as an unknown error and
+            // shows its own error page; that page, not the message, tells us it was the target.
+            Reason::WebdriverError if on_browser_error_page(ctx).await => {
+                Problem::new(Reason::NavigationFailed, c.problem.message)
+            }
+            _ => c.problem,
+        });
+    }
+    // One probe: an error page is a failure right here, not three steps later.
+    poll(ctx, &what, None, None, |_| Check::Ready(())).await
+}
+
+async fn on_browser_error_page(ctx: &StepCtx<'_>) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let url = ctx
+        .session
+        .call(deadline, "read url", ctx.session.client().current_url())
+        .await;
+    matches!(url, Ok(u) if u.scheme() == "chrome-error")
+}
+
+async fn press(ctx: &StepCtx<'_>, code: char, target: Option<&Locator>) -> Result<(), Problem> {
+    let keys = code.to_string();
+    match target {
+        Some(t) => {
+            let what = format!("press in {t}");
+            act(ctx, t, &what, |el| {
+                let keys = keys.clone();
+                async move { el.send_keys(&keys).await }
+            })
+            .await
+        }
+        None => {
+            let client = ctx.session.client();
+            let fut = async {
+                let el = client.active_element().await?;
+                el.send_keys(&keys).await
+            };
+            ctx.session
+                .call(ctx.deadline, "press", fut)
+                .await
+                .map_err(|c| c.problem)
+        }
+    }
+}
+
+async fn wait_for(ctx: &StepCtx<'_>, cond: &WaitCondition) -> Result<(), Problem> {
+    let what = format!("wait for {cond}");
+    let timeout = |msg: String| Check::NotYet(Problem::new(Reason::StepTimeout, msg));
+    match cond {
+        WaitCondition::Visible(l) => {
+            poll(ctx, &what, Some(l), None, |p| match &p.found {
+                Some(f) if f.visible => Check::Ready(()),
+                Some(_) => timeout(format!("{l} is present but not visible")),
+                None => timeout(format!("no element matches {l}")),
+            })
+            .await
+        }
+        WaitCondition::Hidden(l) => {
+            poll(ctx, &what, Some(l), None, |p| match &p.found {
+                Some(f) if f.visible => timeout(format!("{l} is still visible")),
+                _ => Check::Ready(()),
+            })
+            .await
+        }
+        WaitCondition::UrlMatches(r) => {
+            poll(ctx, &what, None, None, |p| {
+                if r.is_match(&p.href) {
+                    Check::Ready(())
+                } else {
+                    timeout(format!("url {} does not match /{r}/", p.href))
+                }
+            })
+            .await
+        }
+        WaitCondition::Text(t) => {
+            poll(ctx, &what, None, Some(t), |p| {
+                if p.text_found == Some(true) {
+                    Check::Ready(())
+                } else {
+                    timeout(format!("text {t:?} does not appear on {}", p.href))
+                }
+            })
+            .await
+        }
+    }
+}
+
+async fn assert_text(
+    ctx: &StepCtx<'_>,
+    target: &Locator,
+    expect: &TextMatch,
+) -> Result<(), Problem> {
+    let what = format!("assert text of {target}");
+    poll(ctx, &what, Some(target), None, |p| match &p.found {
+        None => Check::NotYet(Problem::new(
+            Reason::ElementNotFound,
+            format!("no element matches {target}"),
+        )),
+        Some(f) if expect.check(&f.text) => Check::Ready(()),
+        Some(f) => Check::NotYet(Problem::new(
+            Reason::AssertionFailed,
+            format!(
+                "text of {target} is {:?}, expected it {}",
+                clip(&f.text),
+                expect.expectation()
+            ),
+        )),
+    })
+    .await
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(MAX).collect::<String>())
+    }
+}
+
+#[derive(Deserialize)]
+struct Visibility {
+    ok: bool,
+    reason: Option<String>,
+    detail: String,
+}
+
+async fn assert_visible(ctx: &StepCtx<'_>, target: &Locator, min: f64) -> Result<(), Problem> {
+    let what = format!("assert {target} visible");
+    loop {
+        let el = poll(ctx, &what, Some(target), None, |p| match &p.found {
+            None => Check::NotYet(Problem::new(
+                Reason::ElementNotFound,
+                format!("no element matches {target}"),
+            )),
+            Some(f) => Check::Ready(f.el.clone()),
+        })
+        .await?;
+        let verdict = ctx
+            .session
+            .call(
+                ctx.deadline,
+                &what,
+                ctx.session
+                    .client()
+                    .execute(scripts::CHECK_VISIBLE, vec![el, json!(min)]),
+            )
+            .await;
+        let problem = match verdict {
+            Ok(v) => match serde_json::from_value::<Visibility>(v) {
+                Ok(v) if v.ok => return Ok(()),
+                Ok(v) => {
+                    let reason = match v.reason.as_deref() {
+                        Some("covered") => Reason::Covered,
+                        Some("low_contrast") => Reason::LowContrast,
+                        _ => Reason::NotVisible,
+                    };
+                    Problem::new(reason, format!("{target} {}", v.detail))
+                }
+                Err(e) => Problem::new(Reason::WebdriverError, format!("{what}: {e}")),
+            },
+            Err(c) if c.retryable => c.problem,
+            Err(c) => return Err(c.problem),
+        };
+        if Instant::now() >= ctx.deadline {
+            return Err(Problem::new(
+                problem.reason,
+                format!("{} (waited {})", problem.message, waited(ctx)),
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn screenshot(ctx: &mut StepCtx<'_>, name: &str) -> Result<(), Problem> {
+    let png = super::artifacts::masked_screenshot(ctx.session, ctx.deadline, ctx.redactor)
+        .await
+        .map_err(|c| c.problem)?;
+    if let Err(e) = ctx.artifacts.write(&format!("screenshot-{name}.png"), &png) {
+        tracing::warn!("cannot keep screenshot {name}: {e}");
+    }
+    Ok(())
+}

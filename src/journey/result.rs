@@ -1,0 +1,151 @@
+//! What one journey run produced: outcome, reason, the step timeline, artifact paths.
+//! Every string in here has already been through the journey's redactor.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{Journey, Step};
+use crate::outcome::{Outcome, Problem, Reason};
+
+/// How one step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Passed,
+    Failed,
+    /// Not reached because an earlier step failed.
+    Skipped,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRecord {
+    /// 1-based.
+    pub index: usize,
+    /// `name:` from the file, else a description of the action.
+    pub label: String,
+    /// The action key (`click`, `assert_visible`, …).
+    pub action: &'static str,
+    pub status: StepStatus,
+    pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl StepRecord {
+    /// A step not reached because an earlier one failed (or the run never started).
+    pub fn skipped(j: &Journey, step: &Step) -> StepRecord {
+        StepRecord {
+            index: step.index,
+            label: j.redactor.redact(&step.label()),
+            action: step.action.kind(),
+            status: StepStatus::Skipped,
+            duration_ms: 0.0,
+            message: None,
+        }
+    }
+
+    pub fn all_skipped(j: &Journey) -> Vec<StepRecord> {
+        j.steps.iter().map(|s| StepRecord::skipped(j, s)).collect()
+    }
+}
+
+/// Where in the run a problem happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "phase")]
+pub enum Phase {
+    /// Starting the driver or opening the browser session.
+    Setup,
+    Step {
+        index: usize,
+        label: String,
+        action: &'static str,
+    },
+    /// Closing the session.
+    Teardown,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Setup => f.write_str("setup"),
+            Phase::Step { index, label, .. } => write!(f, "step {index} ({label})"),
+            Phase::Teardown => f.write_str("teardown"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JourneyResult {
+    pub journey: String,
+    pub file: PathBuf,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: f64,
+    pub steps: Vec<StepRecord>,
+    pub artifacts: Vec<PathBuf>,
+    /// Closing the session failed; kept beside the outcome, never instead of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teardown_error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub incident: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+}
+
+impl JourneyResult {
+    /// A result for a run starting now; `conclude` sets the outcome.
+    pub fn begin(j: &Journey, started_at: std::time::SystemTime) -> JourneyResult {
+        JourneyResult {
+            journey: j.name.clone(),
+            file: j.file.clone(),
+            outcome: Outcome::Success,
+            reason: None,
+            message: None,
+            phase: None,
+            started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+            duration_ms: 0.0,
+            steps: Vec::new(),
+            artifacts: Vec::new(),
+            teardown_error: None,
+            incident: j.incident.clone(),
+            runbook: j.runbook.clone(),
+        }
+    }
+
+    /// A run that never reached its first step (no driver, no session).
+    pub fn not_started(j: &Journey, problem: Problem) -> JourneyResult {
+        let mut r = JourneyResult::begin(j, std::time::SystemTime::now());
+        r.steps = StepRecord::all_skipped(j);
+        r.conclude(Some((problem, Phase::Setup)));
+        r
+    }
+
+    /// Set the outcome from a problem (or success when there is none).
+    pub fn conclude(&mut self, problem: Option<(Problem, Phase)>) {
+        match problem {
+            None => self.outcome = Outcome::Success,
+            Some((p, phase)) => {
+                self.outcome = p.reason.class();
+                self.reason = Some(p.reason);
+                self.message = Some(p.message);
+                self.phase = Some(phase);
+            }
+        }
+    }
+
+    /// The failed step's index, if the problem was in a step.
+    pub fn failed_step(&self) -> Option<usize> {
+        match &self.phase {
+            Some(Phase::Step { index, .. }) => Some(*index),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Running one journey: setup (open a session), body (the steps), teardown (artifacts, close).
+//!
+//! Deadlines: the run's deadline is `start + timeout`. The body ends `reserve` earlier
+//! ([`teardown_reserve`]) so that capturing artifacts and closing the session always have
+//! time left. Each step gets `min(step timeout, body deadline)`; a step cut short by the
+//! body deadline fails with `journey_timeout`. The session is closed on every path,
+//! Ctrl-C included, and a close error is kept beside the outcome, never instead of it.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::artifacts::{RunArtifacts, capture_failure};
+use super::exec::{StepCtx, execute};
+use super::result::{JourneyResult, Phase, StepRecord, StepStatus};
+use crate::browser::Session;
+use crate::browser::driver::{ManagedDriver, kill_processes_using};
+use crate::browser::session::{BrowserOptions, capabilities};
+use crate::config::{Journey, Step};
+use crate::outcome::{Outcome, Problem, Reason};
+
+/// Longest we wait for a browser session to open.
+const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
+
+/// Where journeys run.
+pub struct RunEnv<'a> {
+    /// WebDriver URL (a managed chromedriver's, or `--webdriver`).
+    pub webdriver: String,
+    /// The chromedriver we manage, if any: it hands out throw-away profile folders.
+    pub driver: Option<&'a ManagedDriver>,
+    pub browser_binary: Option<PathBuf>,
+    /// None disables artifacts.
+    pub artifacts: Option<PathBuf>,
+    pub cancel: CancellationToken,
+}
+
+/// Hears about a run while it happens (the human reporter prints steps as they run).
+pub trait Observer: Send + Sync {
+    fn journey_started(&self, _journey: &Journey) {}
+    fn step_started(&self, _journey: &Journey, _step: &Step) {}
+    fn step_finished(&self, _journey: &Journey, _record: &StepRecord) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// Time kept back from the body for artifacts and closing the session.
+pub fn teardown_reserve(timeout: Duration) -> Duration {
+    (timeout / 4).min(Duration::from_secs(5))
+}
+
+pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> JourneyResult {
+    let started_at = SystemTime::now();
+    let start = Instant::now();
+    let deadline = start + j.timeout;
+    let body_deadline = deadline - teardown_reserve(j.timeout);
+    obs.journey_started(j);
+    let mut result = JourneyResult::begin(j, started_at);
+    let mut arts = RunArtifacts::new(
+        env.artifacts.as_deref(),
+        &j.name,
+        started_at,
+        j.redactor.clone(),
+    );
+
+    let profile = env.driver.and_then(|d| d.new_profile_dir().ok());
+    let opts = BrowserOptions {
+        binary: env.browser_binary.clone(),
+        profile_dir: profile.clone(),
+    };
+    let setup_deadline = body_deadline.min(start + SESSION_START_LIMIT);
+    let session = tokio::select! {
+        s = Session::start(&env.webdriver, capabilities(&opts), setup_deadline) => s,
+        _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted before the browser session opened")),
+    };
+    let problem = match session {
+        Err(p) => {
+            result.steps = StepRecord::all_skipped(j);
+            Some((p, Phase::Setup))
+        }
+        Ok(session) => {
+            let problem =
+                run_steps(j, env, obs, &session, body_deadline, &mut arts, &mut result).await;
+            if let Some((p, _)) = &problem
+                && !session_is_gone(p.reason)
+            {
+                capture_failure(
+                    &session,
+                    deadline.max(Instant::now() + Duration::from_secs(1)),
+                    &mut arts,
+                )
+                .await;
+            }
+            let close_by = deadline.max(Instant::now() + Duration::from_secs(2));
+            if let Err(e) = session.close(close_by).await {
+                result.teardown_error = Some(j.redactor.redact(&e.message));
+            }
+            problem
+        }
+    };
+    if let Some(dir) = profile {
+        // A browser whose session did not close cleanly must not outlive its run.
+        kill_processes_using(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let problem =
+        problem.map(|(p, phase)| (Problem::new(p.reason, j.redactor.redact(&p.message)), phase));
+    result.conclude(problem);
+    result.duration_ms = ms(start.elapsed());
+    if result.outcome != Outcome::Success {
+        write_timeline(&mut arts, &result);
+    }
+    result.artifacts = arts.files.clone();
+    result
+}
+
+/// The session (or the driver behind it) is gone: no point asking it for artifacts.
+fn session_is_gone(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::SessionLost
+            | Reason::WebdriverTimeout
+            | Reason::WebdriverUnreachable
+            | Reason::Cancelled
+    )
+}
+
+async fn run_steps(
+    j: &Journey,
+    env: &RunEnv<'_>,
+    obs: &dyn Observer,
+    session: &Session,
+    body_deadline: Instant,
+    arts: &mut RunArtifacts,
+    result: &mut JourneyResult,
+) -> Option<(Problem, Phase)> {
+    let mut failure = None;
+    for step in &j.steps {
+        if failure.is_some() {
+            result.steps.push(StepRecord::skipped(j, step));
+            continue;
+        }
+        obs.step_started(j, step);
+        let began = Instant::now();
+        let budget = step.timeout.unwrap_or(j.step_timeout);
+        let limited = began + budget > body_deadline;
+        let mut ctx = StepCtx {
+            session,
+            deadline: (began + budget).min(body_deadline),
+            budget: if limited {
+                body_deadline.saturating_duration_since(began)
+            } else {
+                budget
+            },
+            redactor: &j.redactor,
+            artifacts: arts,
+        };
+        let outcome = tokio::select! {
+            r = execute(&mut ctx, &step.action) => r,
+            _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted (Ctrl-C)")),
+        };
+        let outcome = outcome.map_err(|p| journey_deadline(p, limited, j.timeout));
+        let record = StepRecord {
+            index: step.index,
+            label: j.redactor.redact(&step.label()),
+            action: step.action.kind(),
+            status: if outcome.is_ok() {
+                StepStatus::Passed
+            } else {
+                StepStatus::Failed
+            },
+            duration_ms: ms(began.elapsed()),
+            message: outcome
+                .as_ref()
+                .err()
+                .map(|p| j.redactor.redact(&p.message)),
+        };
+        obs.step_finished(j, &record);
+        if let Err(p) = outcome {
+            let phase = Phase::Step {
+                index: step.index,
+                label: record.label.clone(),
+                action: step.action.kind(),
+            };
+            failure = Some((p, phase));
+        }
+        result.steps.push(record);
+    }
+    failure
+}
+
+/// A step that ran out of time because the journey's deadline cut its budget short failed
+/// the journey's timeout, not its own.
+fn journey_deadline(p: Problem, limited: bool, timeout: Duration) -> Problem {
+    let timed_out = matches!(
+        p.reason,
+        Reason::StepTimeout
+            | Reason::NavigationTimeout
+            | Reason::ElementNotFound
+            | Reason::AssertionFailed
+            | Reason::NotInteractable
+            | Reason::NotVisible
+            | Reason::LowContrast
+            | Reason::Covered
+    );
+    if limited && timed_out {
+        let t = humantime::format_duration(timeout);
+        Problem::new(
+            Reason::JourneyTimeout,
+            format!("the journey's timeout {t} ran out: {}", p.message),
+        )
+    } else {
+        p
+    }
+}
+
+fn write_timeline(arts: &mut RunArtifacts, result: &JourneyResult) {
+    if !arts.enabled() {
+        return;
+    }
+    match serde_json::to_string_pretty(result) {
+        Ok(json) => {
+            if let Err(e) = arts.write_text("timeline.json", &json) {
+                tracing::warn!("cannot write the step timeline: {e}");
+            }
+        }
+        Err(e) => tracing::warn!("cannot serialise the step timeline: {e}"),
+    }
+}
+
+pub fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
