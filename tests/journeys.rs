@@ -1,0 +1,371 @@
+//! Acceptance: the example journeys through real Chromium and real chromedriver against the
+//! fault-lab site on loopback, the way a user runs them (the binary, its exit code, its
+//! output). Every test also checks that no browser or driver outlived the run.
+
+mod common;
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use common::{Lab, PASSWORD, Scratch, children_named, json_results, show};
+use journeyprobe::faultlab::Faults;
+
+const LOGIN: &str = "journeys/login.yaml";
+
+/// Run journeys/login.yaml against the lab with `faults` and return (exit, result object).
+fn login_with(faults: Faults) -> (i32, serde_json::Value, Scratch) {
+    let lab = Lab::start();
+    lab.set(faults);
+    let s = Scratch::new();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &["run", LOGIN, "--format", "json", "--artifacts", &arts],
+    );
+    let out = s.run(cmd);
+    let results = json_results(&out);
+    assert_eq!(results.len(), 1, "{}", show(&out));
+    (out.status.code().unwrap_or(-1), results[0].clone(), s)
+}
+
+fn assert_failed_at(code: i32, r: &serde_json::Value, step: u64, reason: &str) {
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["reason"], reason, "{r:#}");
+    assert_eq!(r["phase"]["phase"], "step", "{r:#}");
+    assert_eq!(r["phase"]["index"], step, "{r:#}");
+}
+
+#[test]
+fn example_login_passes_against_the_healthy_site() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(stdout.contains("✓ login: success"), "{}", show(&out));
+    // Steps are shown as they run, with their durations.
+    assert!(stdout.contains("[1/9] goto http://127.0.0.1:"), "{stdout}");
+    assert!(
+        stdout.contains(" ms)") || stdout.contains(" s)"),
+        "{stdout}"
+    );
+    assert!(
+        s.artifact_files().is_empty(),
+        "a passing run leaves no failure artifacts"
+    );
+}
+
+#[test]
+fn example_search_journey_passes_and_keeps_its_named_screenshot() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            "journeys/",
+            "--journey",
+            "dashboard_search",
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["journey"], "dashboard_search");
+    assert_eq!(r["outcome"], "success");
+    let shot = s
+        .artifact_files()
+        .into_iter()
+        .find(|p| p.ends_with("screenshot-settings.png"));
+    let shot = shot.expect("named screenshot kept");
+    assert!(std::fs::read(shot).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn button_in_its_background_colour_fails_assert_visible_with_low_contrast() {
+    let (code, r, s) = login_with(Faults {
+        invisible_submit: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 5, "low_contrast");
+    assert!(
+        r["message"].as_str().unwrap().contains("contrast 1:1"),
+        "{r:#}"
+    );
+    let names: Vec<String> = s
+        .artifact_files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for want in ["screenshot.png", "page.html", "url.txt", "timeline.json"] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "missing {want} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn unauthenticated_dashboard_fails_the_welcome_assertion() {
+    let (code, r, _s) = login_with(Faults {
+        unauthenticated_dashboard: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 8, "assertion_failed");
+    assert!(
+        r["message"].as_str().unwrap().contains("Please sign in"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn login_500_fails_with_http_error_page_right_after_submit() {
+    let (code, r, _s) = login_with(Faults {
+        login_500: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 7, "http_error_page");
+    assert!(r["message"].as_str().unwrap().contains("HTTP 500"), "{r:#}");
+}
+
+#[test]
+fn misrouted_dashboard_fails_with_http_error_page() {
+    let (code, r, _s) = login_with(Faults {
+        dashboard_404: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 7, "http_error_page");
+    assert!(r["message"].as_str().unwrap().contains("HTTP 404"), "{r:#}");
+}
+
+#[test]
+fn renamed_element_fails_with_element_not_found() {
+    let (code, r, _s) = login_with(Faults {
+        renamed_element: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 8, "element_not_found");
+}
+
+#[test]
+fn slow_responses_trip_the_step_timeout_of_the_first_navigation() {
+    let (code, r, _s) = login_with(Faults {
+        slow_ms: 12_000,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 1, "navigation_timeout");
+    assert!(
+        r["message"].as_str().unwrap().contains("within 10s"),
+        "{r:#}"
+    );
+    assert!(r["duration_ms"].as_f64().unwrap() < 30_000.0, "{r:#}");
+}
+
+#[test]
+fn unreachable_webdriver_is_an_error_not_a_failure() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            LOGIN,
+            "--webdriver",
+            "http://127.0.0.1:1",
+            "--format",
+            "json",
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["outcome"], "error");
+    assert_eq!(r["reason"], "webdriver_unreachable");
+    assert_eq!(r["phase"]["phase"], "setup");
+}
+
+#[test]
+fn missing_chromedriver_names_the_packages_and_exits_3() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN]);
+    cmd.env(
+        "JOURNEYPROBE_CHROMEDRIVER",
+        s.path().join("no-such-chromedriver"),
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN]);
+    cmd.env("PATH", s.path());
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("driver_not_found"), "{stdout}");
+    assert!(
+        stdout.contains("apt-get install chromium chromium-driver"),
+        "{stdout}"
+    );
+}
+
+/// A journey that loads the login page, then waits for something that never comes.
+fn write_waiting_journey(s: &Scratch) -> std::path::PathBuf {
+    let path = s.path().join("waits.yaml");
+    std::fs::write(
+        &path,
+        "name: waits\ntimeout: 30s\nstep_timeout: 25s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         steps:\n  - goto: ${base}/login\n  - wait_for: { selector: \"#never\" }\n",
+    )
+    .unwrap();
+    path
+}
+
+/// A running journeyprobe whose stdout is collected as it comes.
+struct Running {
+    child: std::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+/// Start journeyprobe on the waiting journey; return once it is inside the long wait (the
+/// human reporter prints a step's label when the step starts).
+fn spawn_until_waiting(s: &Scratch, lab: &Lab) -> Running {
+    let journey = write_waiting_journey(s);
+    let mut cmd = s.command(&lab.base_url(), &["run", journey.to_str().unwrap()]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn journeyprobe");
+    let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut pipe = child.stdout.take().unwrap();
+    let sink = stdout.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let up = Instant::now() + Duration::from_secs(30);
+    while !stdout.lock().unwrap().contains("[2/2]") {
+        assert!(
+            Instant::now() < up,
+            "never reached step 2: {}",
+            stdout.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    Running {
+        child,
+        stdout,
+        reader,
+    }
+}
+
+impl Running {
+    fn finish(mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        let out = self.stdout.lock().unwrap().clone();
+        (status.code().unwrap_or(-1), out)
+    }
+}
+
+#[test]
+fn chromedriver_killed_mid_journey_is_an_error_and_leaves_no_processes() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let run = spawn_until_waiting(&s, &lab);
+    let drivers = children_named(run.child.id(), "chromedriver");
+    assert_eq!(drivers.len(), 1, "one managed chromedriver");
+    let killed_at = Instant::now();
+    unsafe { libc::kill(drivers[0], libc::SIGKILL) };
+    let (code, stdout) = run.finish();
+    let took = killed_at.elapsed();
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("! waits: error (session_lost) in step 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not counted against the target"),
+        "{stdout}"
+    );
+    // Within the journey deadline (30 s) plus a few seconds.
+    assert!(took < Duration::from_secs(35), "took {took:?}");
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn ctrl_c_mid_journey_closes_the_browser_and_exits_130() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let run = spawn_until_waiting(&s, &lab);
+    unsafe { libc::kill(run.child.id() as i32, libc::SIGINT) };
+    let (code, stdout) = run.finish();
+    assert_eq!(code, 130, "{stdout}");
+    assert!(stdout.contains("error (cancelled) in step 2"), "{stdout}");
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn secret_canary_appears_nowhere() {
+    let canary = "canary-7f3a9c2e51-secret";
+    let lab = Lab::with_password(canary);
+    let s = Scratch::new();
+    // The secret is typed into a visible text field too, then the journey fails, so the
+    // screenshot, HTML and every report are produced while the secret is on the page.
+    let journey = s.path().join("leaky.yaml");
+    std::fs::write(
+        &journey,
+        "name: leaky\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         secrets: { password: \"${env:LOGIN_PASSWORD}\" }\nsteps:\n\
+         \x20 - goto: ${base}/login\n\
+         \x20 - fill: { selector: \"#username\", value: \"${password}\" }\n\
+         \x20 - fill: { selector: \"#password\", value: \"${password}\" }\n\
+         \x20 - assert_text: { selector: \"#username\", equals: \"x${password}\" }\n",
+    )
+    .unwrap();
+    let arts = s.artifacts().display().to_string();
+    let mut outputs = Vec::new();
+    for format in ["human", "json"] {
+        let mut cmd = s.command(
+            &lab.base_url(),
+            &[
+                "-vv",
+                "run",
+                journey.to_str().unwrap(),
+                "--format",
+                format,
+                "--artifacts",
+                &arts,
+            ],
+        );
+        cmd.env("LOGIN_PASSWORD", canary);
+        let out = s.run(cmd);
+        assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+        outputs.push(out);
+    }
+    for out in &outputs {
+        let all = show(out);
+        assert!(!all.contains(canary), "secret leaked in output:\n{all}");
+        assert!(all.contains("••••"), "the secret is shown masked: {all}");
+    }
+    let files = s.artifact_files();
+    assert!(files.iter().any(|f| f.ends_with("page.html")), "{files:?}");
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(canary), "secret leaked in {}", f.display());
+    }
+    assert_ne!(canary, PASSWORD);
+}
