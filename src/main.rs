@@ -14,7 +14,9 @@ fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level)),
+            EnvFilter::try_from_default_env()
+                // Other crates stay at warn: their debug output is not ours to vouch for.
+                .unwrap_or_else(|_| EnvFilter::new(format!("journeyprobe={level},warn"))),
         )
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
