@@ -276,7 +276,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
         let field = |k: &str| {
             n.as_mapping()
                 .and_then(|m| m.get_node(k))
-                .map(|v| v.span().clone())
+                .map(|v| *v.span())
         };
         if let (Some(t), Some(limit)) = (step.timeout, timeout)
             && t > limit
@@ -287,7 +287,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
                 show(limit)
             );
             r.d.at(
-                &field("timeout").unwrap_or_else(|| n.span().clone()),
+                &field("timeout").unwrap_or_else(|| *n.span()),
                 &format!("steps[{}].timeout", i + 1),
                 msg,
             );
@@ -297,7 +297,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
         {
             let msg = format!("screenshot name '{name}' is used twice in this journey");
             r.d.at(
-                &field("screenshot").unwrap_or_else(|| n.span().clone()),
+                &field("screenshot").unwrap_or_else(|| *n.span()),
                 &format!("steps[{}].screenshot", i + 1),
                 msg,
             );
@@ -321,8 +321,8 @@ fn check_timeouts(
 ) {
     let span_of = |k: &str| {
         root.get_node(k)
-            .map(|n| n.span().clone())
-            .unwrap_or_else(|| root.span().clone())
+            .map(|n| *n.span())
+            .unwrap_or_else(|| *root.span())
     };
     if let Some(every) = every
         && timeout > every

@@ -28,6 +28,22 @@ impl Env for BTreeMap<String, String> {
     }
 }
 
+/// Some variables set here, the rest from `fallback` (the demo points journeys at its own
+/// fixture site this way without touching the process environment).
+pub struct Overlay<'a> {
+    pub vars: BTreeMap<String, String>,
+    pub fallback: &'a dyn Env,
+}
+
+impl Env for Overlay<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .cloned()
+            .or_else(|| self.fallback.get(name))
+    }
+}
+
 /// Why a reference could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefError {
