@@ -348,3 +348,85 @@ fn check_timeouts(
         r.d.at(&span_of("step_timeout"), "step_timeout", msg);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{Locator, TextMatch, WaitCondition};
+
+    fn env() -> BTreeMap<String, String> {
+        BTreeMap::from([("LOGIN_PASSWORD".to_string(), "pw-123".to_string())])
+    }
+
+    fn parse(text: &str) -> (Option<Journey>, Vec<String>) {
+        let (j, d) = parse_journey(Path::new("j.yaml"), text, &env());
+        (j, d.items.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn the_example_login_journey_parses_into_typed_steps() {
+        let (j, problems) = parse(include_str!("../../journeys/login.yaml"));
+        assert!(problems.is_empty(), "{problems:?}");
+        let j = j.unwrap();
+        assert_eq!(j.name, "login");
+        assert_eq!(j.timeout, Duration::from_secs(30));
+        assert_eq!(j.steps.len(), 9);
+        assert_eq!(j.incident, vec!["INC-1234".to_string()]);
+        match &j.steps[0].action {
+            Action::Goto { url } => assert_eq!(url, "http://127.0.0.1:8080/login"),
+            other => panic!("{other:?}"),
+        }
+        match &j.steps[6].action {
+            Action::WaitFor(WaitCondition::UrlMatches(r)) => assert!(r.is_match("/x/dashboard")),
+            other => panic!("{other:?}"),
+        }
+        match &j.steps[7].action {
+            Action::AssertText {
+                target,
+                expect: TextMatch::Contains(t),
+            } => {
+                assert_eq!(target, &Locator::Css("#welcome".into()));
+                assert_eq!(t, "Welcome");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The secret's value is known to the redactor, and only there.
+        assert_eq!(j.redactor.redact("pw-123"), crate::redact::MASK);
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported_with_its_position() {
+        let text = "name: Bad-Name\ntimeout: 40s\nevery: 30s\nsteps:\n  - clik: \"#x\"\n  - goto: /relative\n";
+        let (j, problems) = parse(text);
+        assert!(j.is_none());
+        let all = problems.join("\n");
+        assert!(
+            all.contains("j.yaml:1:7: name: name 'Bad-Name' may only use"),
+            "{all}"
+        );
+        assert!(
+            all.contains("j.yaml:5:5: steps[1]: unknown step 'clik' — did you mean 'click'?"),
+            "{all}"
+        );
+        assert!(
+            all.contains("j.yaml:6:11: steps[2].goto: '/relative' is not an absolute URL"),
+            "{all}"
+        );
+        assert!(
+            all.contains(
+                "j.yaml:2:10: timeout: timeout 40s is longer than the journey's every 30s"
+            ),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn prefixes_pick_the_locator_strategy() {
+        assert_eq!(Locator::parse("xpath=//h1"), Locator::XPath("//h1".into()));
+        assert_eq!(
+            Locator::parse("text=Sign in"),
+            Locator::Text("Sign in".into())
+        );
+        assert_eq!(Locator::parse("#a > b"), Locator::Css("#a > b".into()));
+    }
+}
