@@ -99,6 +99,19 @@ impl Diags {
     }
 }
 
+/// Where a node starts, as a reader sees it. A block mapping's own span starts at the colon
+/// after its first key; its first key is where a reader looks.
+pub fn start_of(node: &marked_yaml::Node) -> Span {
+    match node {
+        marked_yaml::Node::Mapping(m) => mapping_start(m),
+        other => *other.span(),
+    }
+}
+
+pub fn mapping_start(m: &marked_yaml::types::MarkedMappingNode) -> Span {
+    m.keys().next().map(|k| *k.span()).unwrap_or(*m.span())
+}
+
 /// 1-based line and column of a span's start, (1, 1) when the parser gave none.
 pub fn position(span: &Span) -> (usize, usize) {
     span.start()

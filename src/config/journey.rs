@@ -8,7 +8,7 @@ use std::time::Duration;
 use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::{LoaderOptions, Node};
 
-use super::diag::Diags;
+use super::diag::{Diags, mapping_start, start_of};
 use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Journey, Step};
 use super::reader::{Reader, join};
 use super::refs::Env;
@@ -38,6 +38,8 @@ pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
     };
+    // A byte-order mark is invisible in editors; do not let it become part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = match load_yaml(text, &mut r.d) {
         Some(Node::Mapping(m)) => m,
         Some(other) => {
@@ -45,12 +47,14 @@ pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>
                 "a journey file is a mapping (name:, steps:, …), found {}",
                 super::reader::kind_name(&other)
             );
-            r.d.at(other.span(), "", msg);
+            r.d.at(&start_of(&other), "", msg);
             return (None, r.d);
         }
         None => return (None, r.d),
     };
     let journey = read_journey(&mut r, &root);
+    // Read top to bottom, like the file.
+    r.d.items.sort_by_key(|d| (d.line, d.column));
     if r.d.is_empty() {
         (journey, r.d)
     } else {
@@ -60,8 +64,12 @@ pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>
 
 /// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
 fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
-    if text.trim().is_empty() {
-        d.whole_file("the file is empty; a journey needs at least name: and steps:");
+    let content = text
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...");
+    if !content {
+        d.whole_file("the file is empty (only comments or blank lines); a journey needs at least name: and steps:");
         return None;
     }
     let opts = LoaderOptions::default().error_on_duplicate_keys(true);
@@ -147,7 +155,7 @@ fn opt_duration(r: &mut Reader, root: &MarkedMappingNode, key: &str) -> Option<O
 
 fn read_name(r: &mut Reader, root: &MarkedMappingNode) -> Option<String> {
     let Some(node) = root.get_node("name") else {
-        r.d.at(root.span(), "name", "missing required key 'name'");
+        r.d.at(&mapping_start(root), "name", "missing required key 'name'");
         return None;
     };
     let name = r.literal(node, "name")?;
@@ -243,9 +251,15 @@ fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<S
             continue;
         }
         let Some(s) = r.scalar(v, &key) else { continue };
-        if let Some(value) = r.expand(s.as_str(), s.span(), &key) {
-            r.values.insert(k.as_str().to_string(), value);
-            names.push(k.as_str().to_string());
+        match r.expand(s.as_str(), s.span(), &key) {
+            Some(value) => {
+                r.values.insert(k.as_str().to_string(), value);
+                names.push(k.as_str().to_string());
+            }
+            // Already reported; define it anyway so every use of it is not reported again.
+            None => {
+                r.values.insert(k.as_str().to_string(), String::new());
+            }
         }
     }
     names
@@ -253,7 +267,11 @@ fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<S
 
 fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration>) -> Vec<Step> {
     let Some(node) = root.get_node("steps") else {
-        r.d.at(root.span(), "steps", "missing required key 'steps'");
+        r.d.at(
+            &mapping_start(root),
+            "steps",
+            "missing required key 'steps'",
+        );
         return Vec::new();
     };
     let Node::Sequence(items) = node else {
@@ -261,11 +279,15 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
             "steps is a list (- goto: …), found {}",
             super::reader::kind_name(node)
         );
-        r.d.at(node.span(), "steps", msg);
+        r.d.at(&start_of(node), "steps", msg);
         return Vec::new();
     };
     if items.is_empty() {
-        r.d.at(node.span(), "steps", "a journey needs at least one step");
+        r.d.at(
+            &start_of(node),
+            "steps",
+            "a journey needs at least one step",
+        );
     }
     let mut shots = BTreeSet::new();
     let mut steps = Vec::new();
@@ -287,7 +309,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
                 show(limit)
             );
             r.d.at(
-                &field("timeout").unwrap_or_else(|| *n.span()),
+                &field("timeout").unwrap_or_else(|| start_of(n)),
                 &format!("steps[{}].timeout", i + 1),
                 msg,
             );
@@ -297,7 +319,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
         {
             let msg = format!("screenshot name '{name}' is used twice in this journey");
             r.d.at(
-                &field("screenshot").unwrap_or_else(|| *n.span()),
+                &field("screenshot").unwrap_or_else(|| start_of(n)),
                 &format!("steps[{}].screenshot", i + 1),
                 msg,
             );
@@ -322,7 +344,7 @@ fn check_timeouts(
     let span_of = |k: &str| {
         root.get_node(k)
             .map(|n| *n.span())
-            .unwrap_or_else(|| *root.span())
+            .unwrap_or_else(|| mapping_start(root))
     };
     if let Some(every) = every
         && timeout > every

@@ -10,7 +10,7 @@ use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{Node, Span};
 use regex::Regex;
 
-use super::diag::{Diags, suggest};
+use super::diag::{Diags, mapping_start, start_of, suggest};
 use super::model::Locator;
 use super::refs::{Env, Scope};
 
@@ -37,7 +37,7 @@ impl Reader<'_> {
             Node::Scalar(s) => Some(s),
             other => {
                 let msg = format!("expected a string, found {}", kind_name(other));
-                self.d.at(other.span(), key, msg);
+                self.d.at(&start_of(other), key, msg);
                 None
             }
         }
@@ -48,7 +48,7 @@ impl Reader<'_> {
             Node::Mapping(m) => Some(m),
             other => {
                 let msg = format!("expected a mapping, found {}", kind_name(other));
-                self.d.at(other.span(), key, msg);
+                self.d.at(&start_of(other), key, msg);
                 None
             }
         }
@@ -167,8 +167,16 @@ impl Reader<'_> {
             if !allowed.contains(&k.as_str()) {
                 let msg = format!("unknown key '{}'", k.as_str());
                 let path = join(key, k.as_str());
-                let hint = suggest(k.as_str(), allowed)
-                    .unwrap_or_else(|| format!("expected one of: {}", allowed.join(", ")));
+                let hint = if matches!(k.as_str(), "timeout" | "name") && key.starts_with("steps[")
+                {
+                    format!(
+                        "'{}' belongs to the step: write it beside the action, not inside it",
+                        k.as_str()
+                    )
+                } else {
+                    suggest(k.as_str(), allowed)
+                        .unwrap_or_else(|| format!("expected one of: {}", allowed.join(", ")))
+                };
                 self.d.hint(k.span(), &path, msg, hint);
             }
         }
@@ -189,7 +197,7 @@ impl Reader<'_> {
             [one] => Some(*one),
             [] => {
                 let msg = format!("needs one of: {}", options.join(", "));
-                self.d.at(map.span(), key, msg);
+                self.d.at(&mapping_start(map), key, msg);
                 None
             }
             [(a, _), (b, n), ..] => {

@@ -5,7 +5,7 @@
 use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
-use super::diag::{position, suggest};
+use super::diag::{mapping_start, position, suggest};
 use super::model::{
     Action, DEFAULT_MIN_CONTRAST, KEYS, Key, SelectBy, Step, TextMatch, WaitCondition,
 };
@@ -31,16 +31,27 @@ const STEP_KEYS: &[&str] = &["name", "timeout"];
 pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
     let key = format!("steps[{index}]");
     let map = r.mapping(node, &key)?;
-    let mut action_keys = Vec::new();
+    let action_keys: Vec<_> = map
+        .keys()
+        .filter(|k| ACTIONS.contains(&k.as_str()))
+        .collect();
     for k in map.keys() {
         let name = k.as_str();
-        if ACTIONS.contains(&name) {
-            action_keys.push(k);
-        } else if !STEP_KEYS.contains(&name) {
+        if ACTIONS.contains(&name) || STEP_KEYS.contains(&name) {
+            continue;
+        }
+        if action_keys.is_empty() {
+            // Most likely a misspelt action.
             let all: Vec<&str> = ACTIONS.iter().chain(STEP_KEYS).copied().collect();
             let hint = suggest(name, &all)
                 .unwrap_or_else(|| format!("steps are one of: {}", ACTIONS.join(", ")));
             r.d.hint(k.span(), &key, format!("unknown step '{name}'"), hint);
+        } else {
+            let hint = suggest(name, STEP_KEYS).unwrap_or_else(|| {
+                "besides its action a step takes only name: and timeout:".to_string()
+            });
+            let path = join(&key, name);
+            r.d.hint(k.span(), &path, format!("unknown key '{name}'"), hint);
         }
     }
     let name = map
@@ -54,7 +65,7 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
         [] => {
             if r.d.items.iter().all(|d| d.key != key) {
                 let msg = format!("a step needs an action: one of {}", ACTIONS.join(", "));
-                r.d.at(map.span(), &key, msg);
+                r.d.at(&mapping_start(map), &key, msg);
             }
             return None;
         }
@@ -75,7 +86,7 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
         name,
         timeout,
         action,
-        line: position(map.span()).0,
+        line: position(&mapping_start(map)).0,
     })
 }
 
@@ -143,7 +154,11 @@ fn required<'n>(
 ) -> Option<&'n Node> {
     let n = m.get_node(field);
     if n.is_none() {
-        r.d.at(m.span(), key, format!("missing required key '{field}'"));
+        r.d.at(
+            &mapping_start(m),
+            key,
+            format!("missing required key '{field}'"),
+        );
     }
     n
 }
