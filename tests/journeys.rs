@@ -305,16 +305,25 @@ fn chromedriver_killed_mid_journey_is_an_error_and_leaves_no_processes() {
     s.assert_no_leftovers();
 }
 
-#[test]
-fn ctrl_c_mid_journey_closes_the_browser_and_exits_130() {
+fn interrupted_mid_journey(signal: i32) {
     let lab = Lab::start();
     let s = Scratch::new();
     let run = spawn_until_waiting(&s, &lab);
-    unsafe { libc::kill(run.child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(run.child.id() as i32, signal) };
     let (code, stdout) = run.finish();
     assert_eq!(code, 130, "{stdout}");
     assert!(stdout.contains("error (cancelled) in step 2"), "{stdout}");
     s.assert_no_leftovers();
+}
+
+#[test]
+fn ctrl_c_mid_journey_closes_the_browser_and_exits_130() {
+    interrupted_mid_journey(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_mid_journey_closes_the_browser_too() {
+    interrupted_mid_journey(libc::SIGTERM);
 }
 
 #[test]
@@ -368,4 +377,64 @@ fn secret_canary_appears_nowhere() {
         assert!(!text.contains(canary), "secret leaked in {}", f.display());
     }
     assert_ne!(canary, PASSWORD);
+}
+
+#[test]
+fn a_site_that_refuses_connections_fails_with_navigation_failed() {
+    // A loopback port that was free a moment ago: nothing listens there now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = Scratch::new();
+    let cmd = s.command(
+        &format!("http://127.0.0.1:{port}"),
+        &["run", LOGIN, "--format", "json", "--no-artifacts"],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["reason"], "navigation_failed", "{r:#}");
+    assert_eq!(r["phase"]["index"], 1, "{r:#}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("ERR_CONNECTION_REFUSED"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn a_journey_that_outlives_its_timeout_fails_with_journey_timeout() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let journey = s.path().join("short.yaml");
+    std::fs::write(
+        &journey,
+        "name: short\ntimeout: 4s\nstep_timeout: 4s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         steps:\n  - goto: ${base}/login\n  - wait_for: { selector: \"#never\" }\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["reason"], "journey_timeout", "{r:#}");
+    assert_eq!(r["phase"]["index"], 2, "{r:#}");
+    // The run, session close included, fits in the journey's timeout.
+    assert!(r["duration_ms"].as_f64().unwrap() <= 4_000.0, "{r:#}");
+    assert!(started.elapsed() < Duration::from_secs(15));
 }

@@ -5,7 +5,8 @@
 /// `probe(strategy, expr, needle)` → page facts plus, when `strategy` is set, the first
 /// matching element (preferring a visible one) and its state:
 /// `{href, title, status, text_found, match: {count, el, visible, enabled, text}|null,
-///   invalid: message|null}`.
+///   invalid: message|null, net_error: code|null}`.
+/// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
 pub const PROBE: &str = r#"
 const [strategy, expr, needle] = arguments;
@@ -17,7 +18,14 @@ const out = {
   text_found: null,
   match: null,
   invalid: null,
+  net_error: null,
 };
+if (location.protocol === 'chrome-error:') {
+  // Chromium's own error page: the page could not be loaded at all.
+  const code = document.querySelector('.error-code');
+  out.net_error = (code && code.innerText.trim()) || 'the browser could not load the page';
+  return out;
+}
 if (needle !== null) {
   out.text_found = !!document.body && document.body.innerText.includes(needle);
 }

@@ -96,6 +96,8 @@ pub struct PageProbe {
     #[serde(rename = "match")]
     pub found: Option<Found>,
     pub invalid: Option<String>,
+    /// Chromium's network error code (`ERR_CONNECTION_REFUSED`) when it shows its error page.
+    pub net_error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -108,14 +108,27 @@ fn show_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// A token cancelled by the first Ctrl-C.
+/// A token cancelled by the first Ctrl-C (SIGINT) or SIGTERM: runs in flight end as
+/// `cancelled`, their sessions are closed and the driver is stopped before exit.
 pub fn cancel_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            c.cancel();
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let terminated = async {
+            match term.as_mut() {
+                Some(t) => {
+                    t.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => if r.is_err() { return },
+            _ = terminated => {}
         }
+        c.cancel();
     });
     cancel
 }

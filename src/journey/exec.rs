@@ -132,6 +132,12 @@ async fn poll<T>(
                         format!("{what}: the browser rejected the selector: {msg}"),
                     ));
                 }
+                if let Some(code) = p.net_error {
+                    return Err(Problem::new(
+                        Reason::NavigationFailed,
+                        format!("{what}: the browser could not load the page: {code}"),
+                    ));
+                }
                 if p.status >= 400 {
                     return Err(Problem::new(
                         Reason::HttpErrorPage,
@@ -233,25 +239,19 @@ async fn goto(ctx: &StepCtx<'_>, url: &str) -> Result<(), Problem> {
                     waited(ctx)
                 ),
             ),
-            // Chromium reports network failures (refused, DNS, reset) as an unknown error and
-            // shows its own error page; that page, not the message, tells us it was the target.
-            Reason::WebdriverError if on_browser_error_page(ctx).await => {
-                Problem::new(Reason::NavigationFailed, c.problem.message)
+            // Some chromedriver versions answer a network failure with "unknown error"
+            // instead of showing Chromium's error page; the page tells which it was.
+            Reason::WebdriverError => {
+                match poll(ctx, &what, None, None, |_| Check::Ready(())).await {
+                    Err(p) if p.reason == Reason::NavigationFailed => p,
+                    _ => c.problem,
+                }
             }
             _ => c.problem,
         });
     }
     // One probe: an error page is a failure right here, not three steps later.
     poll(ctx, &what, None, None, |_| Check::Ready(())).await
-}
-
-async fn on_browser_error_page(ctx: &StepCtx<'_>) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    let url = ctx
-        .session
-        .call(deadline, "read url", ctx.session.client().current_url())
-        .await;
-    matches!(url, Ok(u) if u.scheme() == "chrome-error")
 }
 
 async fn press(ctx: &StepCtx<'_>, code: char, target: Option<&Locator>) -> Result<(), Problem> {
