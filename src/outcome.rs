@@ -151,7 +151,7 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Exit code of a one-shot command, per DESIGN.md.
+/// Exit code of a one-shot command (README.md, "Exit codes"): a failure outweighs an error.
 pub fn exit_code<I: IntoIterator<Item = Outcome>>(outcomes: I) -> i32 {
     let (mut failed, mut errored) = (false, false);
     for o in outcomes {

@@ -438,3 +438,44 @@ fn a_journey_that_outlives_its_timeout_fails_with_journey_timeout() {
     assert!(r["duration_ms"].as_f64().unwrap() <= 4_000.0, "{r:#}");
     assert!(started.elapsed() < Duration::from_secs(15));
 }
+
+#[test]
+fn select_by_index_and_value_and_a_named_screenshot_leave_the_page_usable() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let journey = s.path().join("dash.yaml");
+    std::fs::write(
+        &journey,
+        r##"name: dash
+vars: { base: "${env:BASE_URL}" }
+secrets: { password: "${env:LOGIN_PASSWORD}" }
+steps:
+  - goto: ${base}/login
+  - fill: { selector: "#username", value: "sel@example.com" }
+  - fill: { selector: "#password", value: "${password}" }
+  - click: "text=Sign in"
+  - select: { selector: "#region", index: 2 }
+  - assert_text: { selector: "#region", equals: "ap" }
+  - select: { selector: "#region", value: "us" }
+  - assert_text: { selector: "#region", equals: "us" }
+  - fill: { selector: "#search", value: "${password}" }
+  - screenshot: mid
+  # The screenshot masked the secret in the page; the journey must find it restored.
+  - assert_text: { selector: "#search", equals: "${password}" }
+"##,
+    )
+    .unwrap();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &["run", journey.to_str().unwrap(), "--artifacts", &arts],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(!show(&out).contains(PASSWORD), "{}", show(&out));
+    assert!(
+        s.artifact_files()
+            .iter()
+            .any(|p| p.ends_with("screenshot-mid.png"))
+    );
+}

@@ -60,7 +60,8 @@ fn status_reason(status: &ErrorStatus) -> (Reason, bool) {
         NoSuchFrame | NoSuchShadowRoot | NoSuchAlert | NoSuchCookie => {
             (Reason::ElementNotFound, false)
         }
-        InsecureCertificate => (Reason::HttpErrorPage, false),
+        // The site's certificate is not trusted: the browser would not show the page.
+        InsecureCertificate => (Reason::NavigationFailed, false),
         InvalidArgument
         | InvalidCookieDomain
         | InvalidCoordinates

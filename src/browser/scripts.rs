@@ -168,26 +168,56 @@ return res(true, null, `contrast ${contrast}:1`, extra);
 "#;
 
 /// `mask(secrets)`: before a screenshot or page capture, replace any secret in form field
-/// values and text nodes with `••••`. The run is over by then, so changing the page is fine.
+/// values and text nodes with `••••`. What it changed is kept in the page so that
+/// [`UNMASK_SECRETS`] can put it back when the journey goes on after a named screenshot.
 pub const MASK_SECRETS: &str = r#"
 const [secrets] = arguments;
+const undo = [];
+window.__journeyprobeUnmask = undo;
 if (!secrets.length) return 0;
-let n = 0;
 const scrub = (s) => {
   let out = s;
-  for (const x of secrets) if (out.includes(x)) { out = out.split(x).join('••••'); n++; }
+  for (const x of secrets) if (out.includes(x)) out = out.split(x).join('••••');
   return out;
 };
 for (const el of document.querySelectorAll('input, textarea')) {
   const v = scrub(el.value);
-  if (v !== el.value) el.value = v;
+  if (v !== el.value) { undo.push([el, 'value', el.value]); el.value = v; }
   const a = el.getAttribute('value');
-  if (a !== null) el.setAttribute('value', scrub(a));
+  if (a !== null && scrub(a) !== a) { undo.push([el, 'attr', a]); el.setAttribute('value', scrub(a)); }
 }
 const walker = document.createTreeWalker(document.body || document.documentElement, NodeFilter.SHOW_TEXT);
 for (let t = walker.nextNode(); t; t = walker.nextNode()) {
   const v = scrub(t.nodeValue);
-  if (v !== t.nodeValue) t.nodeValue = v;
+  if (v !== t.nodeValue) { undo.push([t, 'text', t.nodeValue]); t.nodeValue = v; }
 }
-return n;
+return undo.length;
+"#;
+
+/// Put back what [`MASK_SECRETS`] changed.
+pub const UNMASK_SECRETS: &str = r#"
+const undo = window.__journeyprobeUnmask || [];
+for (const [node, kind, original] of undo) {
+  if (kind === 'value') node.value = original;
+  else if (kind === 'attr') node.setAttribute('value', original);
+  else node.nodeValue = original;
+}
+delete window.__journeyprobeUnmask;
+return undo.length;
+"#;
+
+/// `pick(select, kind, want)` → `{option: element|null, is_select, available: [labels]}`.
+/// `kind` is `value` (exact), `label` (whitespace-normalised text) or `index` (0-based, over
+/// all options, optgroups included). Matching in the page avoids building selectors out of
+/// user text, which would break on quotes.
+pub const PICK_OPTION: &str = r#"
+const [sel, kind, want] = arguments;
+if (!sel || sel.tagName !== 'SELECT') return { option: null, is_select: false, available: [] };
+const norm = (s) => String(s).replace(/\s+/g, ' ').trim();
+const opts = Array.from(sel.options);
+let option = null;
+if (kind === 'value') option = opts.find((o) => o.value === want) || null;
+else if (kind === 'label') option = opts.find((o) => norm(o.label || o.text) === norm(want)) || null;
+else option = opts[want] || null;
+return { option, is_select: true, available: opts.slice(0, 20).map((o) => norm(o.label || o.text)) };
 "#;

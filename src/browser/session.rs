@@ -59,7 +59,8 @@ pub fn capabilities(opts: &BrowserOptions) -> Capabilities {
     let mut chrome = json!({
         "args": args,
         // A fresh Debian profile stalls 1–5 s on its first navigation resolving its default
-        // search engine; a local provider removes the stall (see BROWSER-NOTES.md).
+        // search engine (it waits for a network timeout); a local provider removes the stall:
+        // first goto measured ~1.2 s without it, ~0.24 s with it.
         "prefs": {
             "default_search_provider_data": {
                 "template_url_data": {

@@ -1,5 +1,5 @@
 //! The command line. `main.rs` parses [`Cli`] and calls [`run`]; each subcommand lives in
-//! its own file and returns the process exit code (see DESIGN.md: 0 passed, 1 a target
+//! its own file and returns the process exit code (README.md, "Exit codes": 0 passed, 1 a target
 //! failed, 2 usage or configuration error, 3 the prober could not verify).
 
 pub mod demo;

@@ -55,6 +55,12 @@ pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>
     let journey = read_journey(&mut r, &root);
     // Read top to bottom, like the file.
     r.d.items.sort_by_key(|d| (d.line, d.column));
+    // A message may quote an expanded value (a URL, a regex) that holds a secret.
+    let redactor = secret_redactor(&r, &root);
+    for d in &mut r.d.items {
+        d.message = redactor.redact(&d.message);
+        d.hint = d.hint.as_deref().map(|h| redactor.redact(h));
+    }
     if r.d.is_empty() {
         (journey, r.d)
     } else {
@@ -114,18 +120,21 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
     let description = root
         .get_node("description")
         .and_then(|n| r.literal(n, "description"));
-    let timeout = opt_duration(r, root, "timeout").unwrap_or(Some(DEFAULT_TIMEOUT));
-    let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(DEFAULT_STEP_TIMEOUT));
+    // Defaults give way to what the file sets: `every: 20s` alone means a 20s timeout,
+    // `timeout: 5s` alone means 5s steps.
     let every = opt_duration(r, root, "every").unwrap_or(None);
+    let timeout = opt_duration(r, root, "timeout").unwrap_or(Some(
+        every.map_or(DEFAULT_TIMEOUT, |e| e.min(DEFAULT_TIMEOUT)),
+    ));
+    let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(
+        timeout.map_or(DEFAULT_STEP_TIMEOUT, |t| t.min(DEFAULT_STEP_TIMEOUT)),
+    ));
     let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
     let incident = root.get_node("incident").map(|n| read_incident(r, n));
     let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
     read_values(r, root, "vars");
-    let secret_names = read_values(r, root, "secrets");
-    let secrets: Vec<String> = secret_names
-        .iter()
-        .filter_map(|n| r.values.get(n).cloned())
-        .collect();
+    read_values(r, root, "secrets");
+    let redactor = secret_redactor(r, root);
     let steps = read_steps(r, root, timeout);
     let (timeout, step_timeout) = (timeout?, step_timeout?);
     check_timeouts(r, root, timeout, step_timeout, every);
@@ -139,7 +148,7 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
         incident: incident.unwrap_or_default(),
         runbook,
         steps,
-        redactor: Redactor::new(secrets),
+        redactor,
         file: r.d.file().to_path_buf(),
         name_at: root
             .get_node("name")
@@ -222,6 +231,19 @@ fn read_runbook(r: &mut Reader, node: &Node) -> Option<String> {
     Some(s)
 }
 
+/// A redactor for the resolved values of the file's `secrets:`.
+fn secret_redactor(r: &Reader, root: &MarkedMappingNode) -> Redactor {
+    let names = root
+        .get_mapping("secrets")
+        .map(|m| m.keys().map(|k| k.as_str().to_string()).collect::<Vec<_>>());
+    Redactor::new(
+        names
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| r.values.get(n).cloned()),
+    )
+}
+
 /// Read `vars:` or `secrets:` in order, each value able to reference the ones before it.
 /// Returns the names defined.
 fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<String> {
@@ -243,11 +265,11 @@ fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<S
             continue;
         }
         if r.values.contains_key(k.as_str()) {
-            r.d.at(
-                k.span(),
-                &key,
-                format!("'{}' is already defined in vars", k.as_str()),
+            let msg = format!(
+                "'{}' is already defined above (vars and secrets share one set of names)",
+                k.as_str()
             );
+            r.d.at(k.span(), &key, msg);
             continue;
         }
         let Some(s) = r.scalar(v, &key) else { continue };

@@ -120,7 +120,8 @@ impl fmt::Display for Action {
 pub enum Locator {
     Css(String),
     XPath(String),
-    /// Visible text of a link, button or submit input (exact, whitespace-trimmed).
+    /// Text of a link, button, submit/button input, `[role=button]`, `[role=link]`,
+    /// `summary` or `label`, equal to the given text once runs of whitespace are collapsed.
     Text(String),
 }
 

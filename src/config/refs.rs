@@ -1,8 +1,8 @@
 //! `${…}` references in probe files, expanded once at load.
 //!
 //! Forms: `${name}` (a var or secret defined earlier in the file), `${env:NAME}`,
-//! `${env:NAME:-default}`, `${file:PATH}` (relative to the probe file; one trailing newline
-//! is dropped). `$${` writes a literal `${`. An unset environment variable without a default
+//! `${env:NAME:-default}`, `${file:PATH}` (relative to the probe file; one trailing line
+//! break, `\n` or `\r\n`, is dropped). `$${` writes a literal `${`. An unset environment variable without a default
 //! is an error naming the variable: a probe must never run with a silently empty password.
 
 use std::collections::BTreeMap;
@@ -110,7 +110,10 @@ impl Scope<'_> {
         if let Some(path) = inner.strip_prefix("file:") {
             let full = self.base_dir.join(path);
             return std::fs::read_to_string(&full)
-                .map(|s| s.strip_suffix('\n').unwrap_or(&s).to_string())
+                .map(|s| {
+                    let s = s.strip_suffix('\n').unwrap_or(&s);
+                    s.strip_suffix('\r').unwrap_or(s).to_string()
+                })
                 .map_err(|e| RefError::File {
                     path: full.display().to_string(),
                     error: e.to_string(),

@@ -64,9 +64,14 @@ impl RunArtifacts {
         Ok(dir)
     }
 
+    /// Where an artifact called `name` goes (creates the run's folder).
+    pub fn path(&mut self, name: &str) -> std::io::Result<PathBuf> {
+        Ok(self.dir()?.join(name))
+    }
+
     /// Write bytes as they are (images).
     pub fn write(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-        let path = self.dir()?.join(name);
+        let path = self.path(name)?;
         std::fs::write(&path, bytes)?;
         self.files.push(path.clone());
         Ok(path)
@@ -83,16 +88,22 @@ impl RunArtifacts {
     }
 }
 
-/// Mask secrets in the page, then take a screenshot.
+/// Mask secrets in the page, take a screenshot, then put the page back as it was: the
+/// journey goes on after a named screenshot and must find its form fields untouched.
 pub async fn masked_screenshot(
     session: &Session,
     deadline: Instant,
     redactor: &Redactor,
 ) -> Result<Vec<u8>, Classified> {
     mask(session, deadline, redactor).await?;
-    session
+    let png = session
         .call(deadline, "screenshot", session.client().screenshot())
-        .await
+        .await;
+    if !redactor.secrets().is_empty() {
+        let unmask = session.client().execute(scripts::UNMASK_SECRETS, vec![]);
+        session.call(deadline, "unmask secrets", unmask).await?;
+    }
+    png
 }
 
 async fn mask(session: &Session, deadline: Instant, redactor: &Redactor) -> Result<(), Classified> {

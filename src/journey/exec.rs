@@ -59,17 +59,7 @@ pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Probl
             .await
         }
         Action::Press { key, target } => press(ctx, key.code, target.as_ref()).await,
-        Action::Select { target, option } => {
-            let what = format!("select {option} in {target}");
-            act(ctx, target, &what, |el| async move {
-                match option {
-                    SelectBy::Value(v) => el.select_by_value(v).await,
-                    SelectBy::Label(l) => el.select_by_label(l).await,
-                    SelectBy::Index(i) => el.select_by_index(*i).await,
-                }
-            })
-            .await
-        }
+        Action::Select { target, option } => select(ctx, target, option).await,
         Action::WaitFor(cond) => wait_for(ctx, cond).await,
         Action::AssertText { target, expect } => assert_text(ctx, target, expect).await,
         Action::AssertUrl { pattern } => {
@@ -276,6 +266,74 @@ async fn press(ctx: &StepCtx<'_>, code: char, target: Option<&Locator>) -> Resul
                 .await
                 .map_err(|c| c.problem)
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct Picked {
+    option: Option<serde_json::Value>,
+    is_select: bool,
+    available: Vec<String>,
+}
+
+/// Choose an option of a `<select>` by clicking it, as a user would. Options that load
+/// late are waited for until the deadline.
+async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Result<(), Problem> {
+    let what = format!("select {option} in {target}");
+    let (kind, want) = match option {
+        SelectBy::Value(v) => ("value", json!(v)),
+        SelectBy::Label(l) => ("label", json!(l)),
+        SelectBy::Index(i) => ("index", json!(i)),
+    };
+    loop {
+        let el = interactable(ctx, target, &what).await?;
+        let el = serde_json::to_value(&el).unwrap_or_default();
+        let script = ctx
+            .session
+            .client()
+            .execute(scripts::PICK_OPTION, vec![el, json!(kind), want.clone()]);
+        let last = match ctx.session.call(ctx.deadline, &what, script).await {
+            Ok(v) => match serde_json::from_value::<Picked>(v) {
+                Ok(Picked {
+                    option: Some(o), ..
+                }) => {
+                    let Some(opt) = ctx.session.element(&o) else {
+                        return Err(Problem::new(
+                            Reason::WebdriverError,
+                            format!("{what}: no element reference"),
+                        ));
+                    };
+                    match ctx.session.call(ctx.deadline, &what, opt.click()).await {
+                        Ok(()) => return Ok(()),
+                        Err(c) if c.retryable => c.problem,
+                        Err(c) => return Err(c.problem),
+                    }
+                }
+                Ok(Picked {
+                    is_select: false, ..
+                }) => Problem::new(
+                    Reason::ElementNotFound,
+                    format!("{what}: {target} is not a <select>"),
+                ),
+                Ok(p) => Problem::new(
+                    Reason::ElementNotFound,
+                    format!(
+                        "{what}: no such option (options: {})",
+                        p.available.join(", ")
+                    ),
+                ),
+                Err(e) => Problem::new(Reason::WebdriverError, format!("{what}: {e}")),
+            },
+            Err(c) if c.retryable => c.problem,
+            Err(c) => return Err(c.problem),
+        };
+        if Instant::now() >= ctx.deadline {
+            return Err(Problem::new(
+                last.reason,
+                format!("{} (waited {})", last.message, waited(ctx)),
+            ));
+        }
+        tokio::time::sleep(POLL).await;
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> J
     result.conclude(problem);
     result.duration_ms = ms(start.elapsed());
     if result.outcome != Outcome::Success {
-        write_timeline(&mut arts, &result);
+        write_timeline(&mut arts, &mut result);
     }
     result.artifacts = arts.files.clone();
     result
@@ -217,17 +217,19 @@ fn journey_deadline(p: Problem, limited: bool, timeout: Duration) -> Problem {
     }
 }
 
-fn write_timeline(arts: &mut RunArtifacts, result: &JourneyResult) {
+/// The timeline lists every artifact of the run, itself included.
+fn write_timeline(arts: &mut RunArtifacts, result: &mut JourneyResult) {
     if !arts.enabled() {
         return;
     }
-    match serde_json::to_string_pretty(result) {
-        Ok(json) => {
-            if let Err(e) = arts.write_text("timeline.json", &json) {
-                tracing::warn!("cannot write the step timeline: {e}");
-            }
-        }
-        Err(e) => tracing::warn!("cannot serialise the step timeline: {e}"),
+    const NAME: &str = "timeline.json";
+    let written = arts.path(NAME).and_then(|path| {
+        result.artifacts = arts.files.iter().cloned().chain([path]).collect();
+        let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
+        arts.write_text(NAME, &json)
+    });
+    if let Err(e) = written {
+        tracing::warn!("cannot write the step timeline: {e}");
     }
 }
 
