@@ -1,22 +1,39 @@
 //! Secret redaction. Every resolved `secrets:` value is replaced by [`MASK`] in anything that
 //! leaves the process: human and JSON output, logs, artifacts. Redaction is by value, so a
-//! secret is caught wherever it ends up (an error message, a URL, a page's HTML).
+//! secret is caught wherever it ends up (an error message, a URL, a page's HTML) — and in the
+//! encoded forms it takes on the way: JSON and Rust string escapes, HTML entities and
+//! percent-encoding.
+
+use std::fmt;
 
 /// What a secret looks like in output.
 pub const MASK: &str = "••••";
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Redactor {
-    /// Longest first, so a secret that contains another is masked whole.
+    /// The secrets as resolved, for masking inside the page.
     secrets: Vec<String>,
+    /// Every form of every secret to replace, longest first, so a secret that contains
+    /// another is masked whole.
+    forms: Vec<String>,
+}
+
+/// Never print the secrets themselves, even in debug output.
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
 }
 
 impl Redactor {
     pub fn new<I: IntoIterator<Item = String>>(secrets: I) -> Self {
         let mut secrets: Vec<String> = secrets.into_iter().filter(|s| !s.is_empty()).collect();
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.sort();
         secrets.dedup();
-        Redactor { secrets }
+        let mut forms: Vec<String> = secrets.iter().flat_map(|s| encoded_forms(s)).collect();
+        forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        forms.dedup();
+        Redactor { secrets, forms }
     }
 
     /// The secret values, for masking inside the page before a screenshot.
@@ -26,27 +43,50 @@ impl Redactor {
 
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for s in &self.secrets {
+        for s in &self.forms {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), MASK);
             }
         }
         out
     }
-
-    /// Redact inside bytes that may or may not be UTF-8 (page HTML, console logs).
-    pub fn redact_bytes(&self, bytes: &[u8]) -> Vec<u8> {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => self.redact(s).into_bytes(),
-            Err(_) => self.redact(&String::from_utf8_lossy(bytes)).into_bytes(),
-        }
-    }
-
-    /// Merge another journey's secrets (a report that covers several journeys).
-    pub fn merged(&self, other: &Redactor) -> Redactor {
-        Redactor::new(self.secrets.iter().chain(&other.secrets).cloned())
-    }
 }
+
+/// The secret as written, and as it looks once escaped or encoded.
+fn encoded_forms(secret: &str) -> Vec<String> {
+    let unquote = |s: String| s[1..s.len() - 1].to_string();
+    let json = serde_json::to_string(secret)
+        .map(unquote)
+        .unwrap_or_default();
+    let debug = unquote(format!("{secret:?}"));
+    let html = secret
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;");
+    let percent = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let path = percent_encoding::utf8_percent_encode(secret, PATH).to_string();
+    [secret.to_string(), json, debug, html, percent, form, path]
+        .into_iter()
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// What a browser percent-encodes in a URL path or query (WHATWG path set, roughly).
+const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%');
 
 #[cfg(test)]
 mod tests {
@@ -57,5 +97,27 @@ mod tests {
         let r = Redactor::new(["abc".to_string(), "abcdef".to_string(), String::new()]);
         assert_eq!(r.redact("x abcdef y abc"), format!("x {MASK} y {MASK}"));
         assert_eq!(r.redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn masks_escaped_and_encoded_forms() {
+        let secret = r#"pa"ss\wo rd&%<x>"#;
+        let r = Redactor::new([secret.to_string()]);
+        let json = serde_json::to_string(&serde_json::json!({ "v": secret })).unwrap();
+        let debug = format!("{secret:?}");
+        let html = "pa&quot;ss\\wo rd&amp;%&lt;x&gt;";
+        let pct: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let url = "http://x/?q=pa%22ss%5Cwo%20rd%26%25%3Cx%3E";
+        for text in [json, debug, html.to_string(), pct, url.to_string()] {
+            let out = r.redact(&text);
+            assert!(out.contains(MASK), "{text} -> {out}");
+            assert!(!out.contains("rd&"), "{text} -> {out}");
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let r = Redactor::new(["hunter2".to_string()]);
+        assert_eq!(format!("{r:?}"), "Redactor(1 secrets)");
     }
 }

@@ -328,7 +328,8 @@ fn sigterm_mid_journey_closes_the_browser_too() {
 
 #[test]
 fn secret_canary_appears_nowhere() {
-    let canary = "canary-7f3a9c2e51-secret";
+    // Characters that change under JSON, Rust-debug, HTML and URL escaping.
+    let canary = r#"canary "7f3a\9c&2e%51 <secret>'"#;
     let lab = Lab::with_password(canary);
     let s = Scratch::new();
     // The secret is typed into a visible text field too, then the journey fails, so the
@@ -367,6 +368,10 @@ fn secret_canary_appears_nowhere() {
     for out in &outputs {
         let all = show(out);
         assert!(!all.contains(canary), "secret leaked in output:\n{all}");
+        assert!(
+            !all.contains("7f3a"),
+            "an escaped form of the secret leaked:\n{all}"
+        );
         assert!(all.contains("••••"), "the secret is shown masked: {all}");
     }
     let files = s.artifact_files();
@@ -375,6 +380,13 @@ fn secret_canary_appears_nowhere() {
         let bytes = std::fs::read(&f).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains(canary), "secret leaked in {}", f.display());
+        for part in ["7f3a", "2e%51", "2e%2551"] {
+            assert!(
+                !text.contains(part),
+                "part of the secret leaked in {}: {text}",
+                f.display()
+            );
+        }
     }
     assert_ne!(canary, PASSWORD);
 }

@@ -395,7 +395,7 @@ async fn assert_text(
             Reason::AssertionFailed,
             format!(
                 "text of {target} is {:?}, expected it {}",
-                clip(&f.text),
+                clip(&ctx.redactor.redact(&f.text)),
                 expect.expectation()
             ),
         )),
