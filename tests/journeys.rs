@@ -431,6 +431,8 @@ fn a_journey_that_outlives_its_timeout_fails_with_journey_timeout() {
     )
     .unwrap();
     let started = Instant::now();
+    // With artifacts: capturing them must fit in the timeout too.
+    let arts = s.artifacts().display().to_string();
     let cmd = s.command(
         &lab.base_url(),
         &[
@@ -438,13 +440,20 @@ fn a_journey_that_outlives_its_timeout_fails_with_journey_timeout() {
             journey.to_str().unwrap(),
             "--format",
             "json",
-            "--no-artifacts",
+            "--artifacts",
+            &arts,
         ],
     );
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["reason"], "journey_timeout", "{r:#}");
+    assert!(
+        s.artifact_files()
+            .iter()
+            .any(|p| p.ends_with("screenshot.png")),
+        "{r:#}"
+    );
     assert_eq!(r["phase"]["index"], 2, "{r:#}");
     // The run, session close included, fits in the journey's timeout.
     assert!(r["duration_ms"].as_f64().unwrap() <= 4_000.0, "{r:#}");
@@ -490,4 +499,47 @@ steps:
             .iter()
             .any(|p| p.ends_with("screenshot-mid.png"))
     );
+}
+
+#[test]
+fn a_click_whose_page_loads_too_slowly_is_a_navigation_timeout_not_a_prober_error() {
+    let lab = Lab::start();
+    lab.set(Faults {
+        slow_ms: 2_500,
+        ..Faults::default()
+    });
+    let s = Scratch::new();
+    let journey = s.path().join("slow_click.yaml");
+    std::fs::write(
+        &journey,
+        r##"name: slow_click
+timeout: 30s
+step_timeout: 15s
+vars: { base: "${env:BASE_URL}" }
+secrets: { password: "${env:LOGIN_PASSWORD}" }
+steps:
+  - goto: ${base}/login
+  - fill: { selector: "#username", value: "slow@example.com" }
+  - fill: { selector: "#password", value: "${password}" }
+  - click: "button[type=submit]"
+    timeout: 1500ms
+"##,
+    )
+    .unwrap();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["reason"], "navigation_timeout", "{r:#}");
+    assert_eq!(r["phase"]["index"], 4, "{r:#}");
 }

@@ -17,8 +17,14 @@ pub struct Classified {
 }
 
 /// Classify an error from a command sent while doing `what` (a step description).
-pub fn classify_cmd(err: &CmdError, what: &str) -> Classified {
+/// `navigating`: the command may load a page (goto, click, keys), so the driver's `timeout`
+/// status means the page did not load in time. On any other command the same status means
+/// the browser did not answer (an overloaded renderer): ours.
+pub fn classify_cmd(err: &CmdError, what: &str, navigating: bool) -> Classified {
     let (reason, retryable) = match err {
+        CmdError::Standard(wd) if wd.error == ErrorStatus::Timeout && !navigating => {
+            (Reason::WebdriverTimeout, false)
+        }
         CmdError::Standard(wd) => status_reason(&wd.error),
         CmdError::Failed(_) | CmdError::FailedC(_) | CmdError::Lost(_) => {
             (Reason::SessionLost, false)
@@ -124,7 +130,7 @@ mod tests {
 
     #[test]
     fn missing_element_is_the_targets_fault() {
-        let c = classify_cmd(&standard(ErrorStatus::NoSuchElement), "click #x");
+        let c = classify_cmd(&standard(ErrorStatus::NoSuchElement), "click #x", true);
         assert_eq!(c.problem.reason, Reason::ElementNotFound);
         assert!(c.retryable);
         assert!(!c.problem.message.contains("stack"), "only the first line");
@@ -137,7 +143,7 @@ mod tests {
             CmdError::Lost(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
             CmdError::NotJson("<html>".into()),
         ] {
-            let c = classify_cmd(&e, "step");
+            let c = classify_cmd(&e, "step", false);
             assert_eq!(
                 c.problem.reason.class(),
                 crate::outcome::Outcome::Error,
@@ -147,8 +153,10 @@ mod tests {
     }
 
     #[test]
-    fn page_load_timeout_is_a_navigation_timeout() {
-        let c = classify_cmd(&standard(ErrorStatus::Timeout), "goto");
+    fn driver_timeout_is_the_targets_only_while_navigating() {
+        let c = classify_cmd(&standard(ErrorStatus::Timeout), "goto", true);
         assert_eq!(c.problem.reason, Reason::NavigationTimeout);
+        let c = classify_cmd(&standard(ErrorStatus::Timeout), "probe", false);
+        assert_eq!(c.problem.reason, Reason::WebdriverTimeout);
     }
 }

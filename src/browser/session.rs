@@ -112,11 +112,19 @@ pub struct Found {
 
 pub struct Session {
     client: Client,
+    /// No command outlives this instant, grace included: the run's own deadline minus the
+    /// time kept to close the session.
+    limit: Instant,
 }
 
 impl Session {
-    /// Open a session, giving up at `deadline`.
-    pub async fn start(url: &str, caps: Capabilities, deadline: Instant) -> Result<Self, Problem> {
+    /// Open a session, giving up at `deadline`. No later command runs past `limit`.
+    pub async fn start(
+        url: &str,
+        caps: Capabilities,
+        deadline: Instant,
+        limit: Instant,
+    ) -> Result<Self, Problem> {
         let mut builder = ClientBuilder::rustls()
             .map_err(|e| Problem::new(Reason::WebdriverError, format!("cannot set up TLS: {e}")))?;
         builder.capabilities(caps);
@@ -130,21 +138,48 @@ impl Session {
                 ));
             }
         };
-        Ok(Session { client })
+        Ok(Session { client, limit })
     }
 
     pub fn client(&self) -> &Client {
         &self.client
     }
 
-    /// Run one WebDriver command under `deadline` (+ [`GRACE`]).
+    /// Run one WebDriver command under `deadline` (+ [`GRACE`], never past the limit).
     pub async fn call<T, F>(&self, deadline: Instant, what: &str, fut: F) -> Result<T, Classified>
     where
         F: Future<Output = Result<T, CmdError>>,
     {
-        match tokio::time::timeout_at(deadline + GRACE, fut).await {
+        self.bounded(deadline, what, false, fut).await
+    }
+
+    /// Like [`call`](Self::call), for a command that may navigate (goto, click, keys, an
+    /// option): the driver's own timeout on it is the page not loading in time.
+    pub async fn call_navigating<T, F>(
+        &self,
+        deadline: Instant,
+        what: &str,
+        fut: F,
+    ) -> Result<T, Classified>
+    where
+        F: Future<Output = Result<T, CmdError>>,
+    {
+        self.bounded(deadline, what, true, fut).await
+    }
+
+    async fn bounded<T, F>(
+        &self,
+        deadline: Instant,
+        what: &str,
+        navigating: bool,
+        fut: F,
+    ) -> Result<T, Classified>
+    where
+        F: Future<Output = Result<T, CmdError>>,
+    {
+        match tokio::time::timeout_at((deadline + GRACE).min(self.limit), fut).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(classify_cmd(&e, what)),
+            Ok(Err(e)) => Err(classify_cmd(&e, what, navigating)),
             Err(_) => Err(Classified {
                 problem: Problem::new(
                     Reason::WebdriverTimeout,
@@ -211,7 +246,7 @@ impl Session {
     pub async fn close(self, deadline: Instant) -> Result<(), Problem> {
         match tokio::time::timeout_at(deadline, self.client.close()).await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(classify_cmd(&e, "close session").problem),
+            Ok(Err(e)) => Err(classify_cmd(&e, "close session", false).problem),
             Err(_) => Err(Problem::new(
                 Reason::WebdriverTimeout,
                 "closing the session did not finish in time",

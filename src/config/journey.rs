@@ -15,6 +15,11 @@ use super::refs::Env;
 use super::steps::parse_step;
 use crate::redact::Redactor;
 
+/// Shortest journey timeout: opening and closing a browser session alone takes ~0.5 s.
+pub const MIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest journey timeout.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
 /// Every top-level key of a journey file.
 pub const TOP_KEYS: &[&str] = &[
     "name",
@@ -136,8 +141,8 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
     read_values(r, root, "secrets");
     let redactor = secret_redactor(r, root);
     let steps = read_steps(r, root, timeout);
-    let (timeout, step_timeout) = (timeout?, step_timeout?);
     check_timeouts(r, root, timeout, step_timeout, every);
+    let (timeout, step_timeout) = (timeout?, step_timeout?);
     Some(Journey {
         name: name?,
         description,
@@ -359,10 +364,11 @@ fn show(d: Duration) -> String {
 fn check_timeouts(
     r: &mut Reader,
     root: &MarkedMappingNode,
-    timeout: Duration,
-    step_timeout: Duration,
+    timeout: Option<Duration>,
+    step_timeout: Option<Duration>,
     every: Option<Duration>,
 ) {
+    let Some(timeout) = timeout else { return };
     let span_of = |k: &str| {
         root.get_node(k)
             .map(|n| *n.span())
@@ -383,7 +389,27 @@ fn check_timeouts(
             "a run must end before the next one starts".into(),
         );
     }
-    if step_timeout > timeout {
+    if root.get_node("timeout").is_none() && timeout < MIN_TIMEOUT {
+        // The timeout defaulted to `every`, which is too short for any run.
+        let msg = format!(
+            "every {} is shorter than the shortest journey timeout {}",
+            show(timeout),
+            show(MIN_TIMEOUT)
+        );
+        r.d.at(&span_of("every"), "every", msg);
+    } else if timeout < MIN_TIMEOUT || timeout > MAX_TIMEOUT {
+        let msg = format!(
+            "timeout {} is outside {} to {}",
+            show(timeout),
+            show(MIN_TIMEOUT),
+            show(MAX_TIMEOUT)
+        );
+        let hint = "a run needs time to open a browser, and one over an hour is not a probe";
+        r.d.hint(&span_of("timeout"), "timeout", msg, hint.into());
+    }
+    if let Some(step_timeout) = step_timeout
+        && step_timeout > timeout
+    {
         let msg = format!(
             "step_timeout {} is longer than the journey's timeout {}",
             show(step_timeout),

@@ -14,6 +14,9 @@ use super::diag::{Diags, mapping_start, start_of, suggest};
 use super::model::Locator;
 use super::refs::{Env, Scope};
 
+/// Longest duration accepted anywhere; deadlines are computed by adding durations to now.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
 pub struct Reader<'e> {
     pub d: Diags,
     /// Vars and secrets defined so far, for `${name}` references.
@@ -103,6 +106,14 @@ impl Reader<'_> {
     pub fn duration(&mut self, node: &Node, key: &str) -> Option<Duration> {
         let s = self.scalar(node, key)?;
         match humantime::parse_duration(s.as_str().trim()) {
+            Ok(d) if d > MAX_DURATION => {
+                let msg = format!(
+                    "{} is longer than the 30 days any duration may be",
+                    s.as_str()
+                );
+                self.d.at(s.span(), key, msg);
+                None
+            }
             Ok(d) if d > Duration::ZERO => Some(d),
             Ok(_) => {
                 self.d.at(s.span(), key, "must be longer than zero");

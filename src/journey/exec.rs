@@ -52,7 +52,6 @@ pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Probl
             .await
         }
         Action::Click { target } => {
-            set_page_load(ctx).await?;
             act(ctx, target, &format!("click {target}"), |el| async move {
                 el.click().await
             })
@@ -185,8 +184,9 @@ async fn interactable(ctx: &StepCtx<'_>, target: &Locator, what: &str) -> Result
     })
 }
 
-/// Find an interactable element and do something with it; if the element goes stale or is
-/// briefly not interactable (re-rendered, animating), find it again until the deadline.
+/// Find an interactable element and do something with it that may navigate; if the element
+/// goes stale or is briefly not interactable (re-rendered, animating), find it again until
+/// the deadline.
 async fn act<F, Fut>(ctx: &StepCtx<'_>, target: &Locator, what: &str, f: F) -> Result<(), Problem>
 where
     F: Fn(Element) -> Fut,
@@ -194,13 +194,23 @@ where
 {
     loop {
         let el = interactable(ctx, target, what).await?;
-        match ctx.session.call(ctx.deadline, what, f(el)).await {
+        set_page_load(ctx).await?;
+        match ctx.session.call_navigating(ctx.deadline, what, f(el)).await {
             Ok(()) => return Ok(()),
             Err(c) if c.retryable && Instant::now() < ctx.deadline => {
                 tokio::time::sleep(POLL).await;
             }
-            Err(c) => return Err(c.problem),
+            Err(c) => return Err(timed_out(ctx, c.problem)),
         }
+    }
+}
+
+/// Add how long the step waited to a problem found at its deadline.
+fn timed_out(ctx: &StepCtx, p: Problem) -> Problem {
+    if Instant::now() >= ctx.deadline {
+        Problem::new(p.reason, format!("{} (waited {})", p.message, waited(ctx)))
+    } else {
+        p
     }
 }
 
@@ -218,7 +228,7 @@ async fn goto(ctx: &StepCtx<'_>, url: &str) -> Result<(), Problem> {
     let what = format!("goto {url}");
     let nav = ctx
         .session
-        .call(ctx.deadline, &what, ctx.session.client().goto(url))
+        .call_navigating(ctx.deadline, &what, ctx.session.client().goto(url))
         .await;
     if let Err(c) = nav {
         return Err(match c.problem.reason {
@@ -233,7 +243,7 @@ async fn goto(ctx: &StepCtx<'_>, url: &str) -> Result<(), Problem> {
             // instead of showing Chromium's error page; the page tells which it was.
             Reason::WebdriverError => {
                 match poll(ctx, &what, None, None, |_| Check::Ready(())).await {
-                    Err(p) if p.reason == Reason::NavigationFailed => p,
+                    Err(p) if p.reason.class() == crate::outcome::Outcome::Failure => p,
                     _ => c.problem,
                 }
             }
@@ -261,8 +271,9 @@ async fn press(ctx: &StepCtx<'_>, code: char, target: Option<&Locator>) -> Resul
                 let el = client.active_element().await?;
                 el.send_keys(&keys).await
             };
+            set_page_load(ctx).await?;
             ctx.session
-                .call(ctx.deadline, "press", fut)
+                .call_navigating(ctx.deadline, "press", fut)
                 .await
                 .map_err(|c| c.problem)
         }
@@ -303,7 +314,12 @@ async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Resul
                             format!("{what}: no element reference"),
                         ));
                     };
-                    match ctx.session.call(ctx.deadline, &what, opt.click()).await {
+                    set_page_load(ctx).await?;
+                    match ctx
+                        .session
+                        .call_navigating(ctx.deadline, &what, opt.click())
+                        .await
+                    {
                         Ok(()) => return Ok(()),
                         Err(c) if c.retryable => c.problem,
                         Err(c) => return Err(c.problem),

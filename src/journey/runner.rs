@@ -52,11 +52,48 @@ pub fn teardown_reserve(timeout: Duration) -> Duration {
     (timeout / 4).min(Duration::from_secs(5))
 }
 
+/// Longest a session close may take once the run was interrupted.
+const CLOSE_WHEN_CANCELLED: Duration = Duration::from_secs(2);
+
+/// A run's deadlines, all derived from its start and `timeout`.
+struct Deadlines {
+    /// start + timeout: the run is over.
+    end: Instant,
+    /// Steps stop here.
+    body: Instant,
+    /// Every WebDriver command, grace included, and artifact capture stop here; the rest of
+    /// the time closes the session.
+    commands: Instant,
+}
+
+impl Deadlines {
+    fn new(start: Instant, timeout: Duration) -> Self {
+        let reserve = teardown_reserve(timeout);
+        let end = start + timeout;
+        Deadlines {
+            end,
+            body: end - reserve,
+            commands: end - reserve / 2,
+        }
+    }
+
+    /// When closing must be done. Past `end` only when a run got there without closing,
+    /// and then by a second at most: a session that would otherwise leak is worth it.
+    fn close_by(&self, cancelled: bool) -> Instant {
+        let now = Instant::now();
+        let by = self.end.max(now + Duration::from_secs(1));
+        if cancelled {
+            by.min(now + CLOSE_WHEN_CANCELLED)
+        } else {
+            by
+        }
+    }
+}
+
 pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> JourneyResult {
     let started_at = SystemTime::now();
     let start = Instant::now();
-    let deadline = start + j.timeout;
-    let body_deadline = deadline - teardown_reserve(j.timeout);
+    let at = Deadlines::new(start, j.timeout);
     obs.journey_started(j);
     let mut result = JourneyResult::begin(j, started_at);
     let mut arts = RunArtifacts::new(
@@ -71,9 +108,10 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> J
         binary: env.browser_binary.clone(),
         profile_dir: profile.clone(),
     };
-    let setup_deadline = body_deadline.min(start + SESSION_START_LIMIT);
+    let setup_deadline = at.body.min(start + SESSION_START_LIMIT);
+    let caps = capabilities(&opts);
     let session = tokio::select! {
-        s = Session::start(&env.webdriver, capabilities(&opts), setup_deadline) => s,
+        s = Session::start(&env.webdriver, caps, setup_deadline, at.commands) => s,
         _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted before the browser session opened")),
     };
     let problem = match session {
@@ -82,20 +120,13 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> J
             Some((p, Phase::Setup))
         }
         Ok(session) => {
-            let problem =
-                run_steps(j, env, obs, &session, body_deadline, &mut arts, &mut result).await;
+            let problem = run_steps(j, env, obs, &session, at.body, &mut arts, &mut result).await;
             if let Some((p, _)) = &problem
                 && !session_is_gone(p.reason)
             {
-                capture_failure(
-                    &session,
-                    deadline.max(Instant::now() + Duration::from_secs(1)),
-                    &mut arts,
-                )
-                .await;
+                capture_failure(&session, at.commands, &mut arts).await;
             }
-            let close_by = deadline.max(Instant::now() + Duration::from_secs(2));
-            if let Err(e) = session.close(close_by).await {
+            if let Err(e) = session.close(at.close_by(env.cancel.is_cancelled())).await {
                 result.teardown_error = Some(j.redactor.redact(&e.message));
             }
             problem
@@ -162,7 +193,10 @@ async fn run_steps(
             r = execute(&mut ctx, &step.action) => r,
             _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted (Ctrl-C)")),
         };
-        let outcome = outcome.map_err(|p| journey_deadline(p, limited, j.timeout));
+        // Out of time because the journey's deadline cut the step's budget short: that is
+        // the journey's timeout, whatever the step was waiting for.
+        let cut_short = limited && Instant::now() >= body_deadline;
+        let outcome = outcome.map_err(|p| journey_deadline(p, cut_short, j.timeout));
         let record = StepRecord {
             index: step.index,
             label: j.redactor.redact(&step.label()),
@@ -192,21 +226,10 @@ async fn run_steps(
     failure
 }
 
-/// A step that ran out of time because the journey's deadline cut its budget short failed
-/// the journey's timeout, not its own.
-fn journey_deadline(p: Problem, limited: bool, timeout: Duration) -> Problem {
-    let timed_out = matches!(
-        p.reason,
-        Reason::StepTimeout
-            | Reason::NavigationTimeout
-            | Reason::ElementNotFound
-            | Reason::AssertionFailed
-            | Reason::NotInteractable
-            | Reason::NotVisible
-            | Reason::LowContrast
-            | Reason::Covered
-    );
-    if limited && timed_out {
+/// Relabel a step's problem as the journey's timeout when the journey's deadline, not the
+/// step's own, ended it. Prober faults stay what they are.
+fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
+    if cut_short && p.reason.class() == Outcome::Failure {
         let t = humantime::format_duration(timeout);
         Problem::new(
             Reason::JourneyTimeout,
