@@ -77,6 +77,9 @@ pub enum Reason {
     DriverStartFailed,
     /// The browser rejected a selector (invalid CSS or XPath): the journey file is wrong.
     InvalidSelector,
+    /// The prober's own network is unusable (no connectivity, proxy failure, out of
+    /// resources), as Chromium reports it on its error page.
+    ProberNetwork,
     /// The run was cancelled (Ctrl-C) before it finished.
     Cancelled,
 }
@@ -90,9 +93,8 @@ impl Reason {
             | LowContrast | NavigationTimeout | NavigationFailed | StepTimeout | JourneyTimeout
             | HttpErrorPage => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
-            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector | Cancelled => {
-                Outcome::Error
-            }
+            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
+            | ProberNetwork | Cancelled => Outcome::Error,
         }
     }
 
@@ -118,6 +120,7 @@ impl Reason {
             DriverNotFound => "driver_not_found",
             DriverStartFailed => "driver_start_failed",
             InvalidSelector => "invalid_selector",
+            ProberNetwork => "prober_network",
             Cancelled => "cancelled",
         }
     }

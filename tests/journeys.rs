@@ -543,3 +543,52 @@ steps:
     assert_eq!(r["reason"], "navigation_timeout", "{r:#}");
     assert_eq!(r["phase"]["index"], 4, "{r:#}");
 }
+
+/// Run a one-step `assert_visible` journey on the lab's /contrast page.
+fn assert_visible_on_contrast_page(lab: &Lab, selector: &str) -> serde_json::Value {
+    let s = Scratch::new();
+    let journey = s.path().join("contrast.yaml");
+    std::fs::write(
+        &journey,
+        format!(
+            "name: contrast\nstep_timeout: 2s\nvars: {{ base: \"${{env:BASE_URL}}\" }}\nsteps:\n\
+             \x20 - goto: ${{base}}/contrast\n\
+             \x20 - assert_visible: {{ selector: \"{selector}\", min_contrast: 3.0 }}\n"
+        ),
+    )
+    .unwrap();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    let out = s.run(cmd);
+    json_results(&out).remove(0)
+}
+
+#[test]
+fn assert_visible_judges_modern_colours_translucency_cover_and_viewport() {
+    let lab = Lab::start();
+    let cases = [
+        ("#oklch-ok", None),
+        ("#oklch-low", Some("low_contrast")),
+        ("#translucent", Some("low_contrast")),
+        ("#covered", Some("covered")),
+        ("#offscreen", Some("not_visible")),
+    ];
+    for (selector, want) in cases {
+        let r = assert_visible_on_contrast_page(&lab, selector);
+        match want {
+            None => assert_eq!(r["outcome"], "success", "{selector}: {r:#}"),
+            Some(reason) => {
+                assert_eq!(r["outcome"], "failure", "{selector}: {r:#}");
+                assert_eq!(r["reason"], reason, "{selector}: {r:#}");
+            }
+        }
+    }
+}

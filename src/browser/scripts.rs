@@ -73,7 +73,8 @@ if (strategy !== null) {
       count: all.length,
       el: el,
       visible: visible(el),
-      enabled: !el.disabled && el.getAttribute('aria-disabled') !== 'true',
+      // :disabled also covers controls inside a disabled <fieldset>.
+      enabled: !el.matches(':disabled') && el.getAttribute('aria-disabled') !== 'true',
       text: el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
         ? String(el.value) : textOf(el),
     };
@@ -121,11 +122,27 @@ const hit = document.elementFromPoint(cx, cy);
 if (!hit || !(hit === el || el.contains(hit))) {
   return res(false, 'covered', `is covered at its centre by ${describe(hit)}`);
 }
+// Computed colours may be rgb()/rgba(), or oklch()/lab()/color() on modern sites; a 1x1
+// canvas turns any CSS colour into sRGB bytes.
+const canvas = document.createElement('canvas');
+canvas.width = canvas.height = 1;
+const g2d = canvas.getContext('2d', { willReadFrequently: true });
 const parse = (c) => {
-  const m = /rgba?\(([^)]+)\)/.exec(c);
-  if (!m) return null;
-  const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(parseFloat);
-  return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+  const m = /^rgba?\(([^)]+)\)$/.exec(c);
+  if (m) {
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(parseFloat);
+    if (p.length >= 3 && p.every((x) => !isNaN(x))) {
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    }
+  }
+  if (!g2d) return null;
+  g2d.clearRect(0, 0, 1, 1);
+  g2d.fillStyle = '#010203';
+  g2d.fillStyle = c;
+  if (g2d.fillStyle === '#010203' && c !== '#010203') return null;
+  g2d.fillRect(0, 0, 1, 1);
+  const d = g2d.getImageData(0, 0, 1, 1).data;
+  return { r: d[0], g: d[1], b: d[2], a: d[3] / 255 };
 };
 const over = (top, bottom) => ({
   r: top.r * top.a + bottom.r * (1 - top.a),
@@ -139,14 +156,14 @@ for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
   const s = getComputedStyle(n);
   if (s.backgroundImage && s.backgroundImage !== 'none' && !image) image = describe(n);
   const c = parse(s.backgroundColor);
-  if (c === null) return res(true, null, `background colour ${s.backgroundColor} not understood; contrast not checked`, { contrast: null });
+  if (c === null) return res(false, 'low_contrast', `background colour ${s.backgroundColor} of ${describe(n)} could not be read, so contrast could not be checked`, { contrast: null });
   if (c.a > 0) layers.push(c);
   if (c.a >= 1) break;
 }
 let bg = { r: 255, g: 255, b: 255, a: 1 };
 for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
 const fgRaw = parse(style.color);
-if (fgRaw === null) return res(true, null, `text colour ${style.color} not understood; contrast not checked`, { contrast: null });
+if (fgRaw === null) return res(false, 'low_contrast', `text colour ${style.color} could not be read, so contrast could not be checked`, { contrast: null });
 const fg = over(fgRaw, bg);
 const lum = (c) => {
   const ch = [c.r, c.g, c.b].map((v) => {
@@ -156,10 +173,11 @@ const lum = (c) => {
   return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
 };
 const [l1, l2] = [lum(fg), lum(bg)].sort((a, b) => b - a);
-const contrast = Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100;
+const ratio = (l1 + 0.05) / (l2 + 0.05);
+const contrast = Math.round(ratio * 100) / 100;
 const rgb = (c) => `rgb(${Math.round(c.r)}, ${Math.round(c.g)}, ${Math.round(c.b)})`;
 const extra = { contrast, fg: rgb(fg), bg: rgb(bg) };
-if (contrast < minContrast) {
+if (ratio < minContrast) {
   let detail = `contrast ${contrast}:1 between text ${rgb(fg)} and background ${rgb(bg)} is below ${minContrast}:1`;
   if (image) detail += ` (a background image on ${image} is not taken into account)`;
   return res(false, 'low_contrast', detail, extra);
@@ -206,7 +224,8 @@ delete window.__journeyprobeUnmask;
 return undo.length;
 "#;
 
-/// `pick(select, kind, want)` → `{option: element|null, is_select, available: [labels]}`.
+/// `pick(select, kind, want)` → `{option: element|null, is_select, disabled, available}`;
+/// a matching but disabled option comes back as `option: null, disabled: true`.
 /// `kind` is `value` (exact), `label` (whitespace-normalised text) or `index` (0-based, over
 /// all options, optgroups included). Matching in the page avoids building selectors out of
 /// user text, which would break on quotes.
@@ -219,5 +238,7 @@ let option = null;
 if (kind === 'value') option = opts.find((o) => o.value === want) || null;
 else if (kind === 'label') option = opts.find((o) => norm(o.label || o.text) === norm(want)) || null;
 else option = opts[want] || null;
-return { option, is_select: true, available: opts.slice(0, 20).map((o) => norm(o.label || o.text)) };
+const available = opts.slice(0, 20).map((o) => norm(o.label || o.text));
+if (option && option.disabled) return { option: null, is_select: true, disabled: true, available };
+return { option, is_select: true, disabled: false, available };
 "#;

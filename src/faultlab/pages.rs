@@ -252,6 +252,25 @@ pub(crate) fn settings_page() -> String {
     )
 }
 
+/// Elements whose colours are hard to judge: modern colour functions, translucent text,
+/// a covered button, an element outside the page. `assert_visible` is tested against them.
+pub(crate) fn contrast_page() -> String {
+    layout(
+        "Contrast · Fault Lab",
+        r#"<div class="card" style="background-color: #ffffff">
+<h1>Contrast</h1>
+<button id="oklch-ok" style="color: oklch(0.2 0 0); background: oklch(1 0 0)">Readable</button>
+<button id="oklch-low" style="color: oklch(0.98 0 0); background: oklch(1 0 0); border: 1px solid #ccc">Faint</button>
+<button id="translucent" style="color: rgba(0, 0, 0, 0.15); background: transparent">Ghost</button>
+<div style="position: relative">
+  <button id="covered">Under</button>
+  <div style="position: absolute; inset: 0; background: #eee">overlay</div>
+</div>
+<button id="offscreen" style="position: fixed; left: -500px; top: 0">Away</button>
+</div>"#,
+    )
+}
+
 /// A bare error page: `<title>` and `<h1>` both say `title`.
 fn error_page(title: &str, detail: &str) -> String {
     format!(

@@ -30,6 +30,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
         .route("/dashboard", get(dashboard))
         .route("/logout", post(logout))
         .route("/settings", get(settings))
+        .route("/contrast", get(contrast))
         .route("/static/{file}", get(static_asset))
         .route("/healthz", get(healthz))
         .route("/_faults", get(get_faults).post(post_faults))
@@ -187,6 +188,10 @@ async fn logout(State(state): State<Arc<LabState>>, headers: HeaderMap) -> Respo
 
 async fn settings() -> Response {
     html(StatusCode::OK, pages::settings_page())
+}
+
+async fn contrast() -> Response {
+    html(StatusCode::OK, pages::contrast_page())
 }
 
 async fn static_asset(Path(file): Path<String>) -> Response {

@@ -123,7 +123,7 @@ async fn poll<T>(
                 }
                 if let Some(code) = p.net_error {
                     return Err(Problem::new(
-                        Reason::NavigationFailed,
+                        net_error_reason(&code),
                         format!("{what}: the browser could not load the page: {code}"),
                     ));
                 }
@@ -155,6 +155,42 @@ async fn poll<T>(
             ));
         }
         tokio::time::sleep_until((now + POLL).min(ctx.deadline)).await;
+    }
+}
+
+/// Chromium network error codes that say the *target* could not be reached or spoke
+/// nonsense. Any other code (no connectivity, proxy, out of resources, blocked by policy)
+/// is the prober's own network failing, which must not count against the target.
+const TARGET_NET_ERRORS: &[&str] = &[
+    "ERR_CONNECTION_REFUSED",
+    "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED",
+    "ERR_CONNECTION_FAILED",
+    "ERR_CONNECTION_TIMED_OUT",
+    "ERR_TIMED_OUT",
+    "ERR_ADDRESS_UNREACHABLE",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_EMPTY_RESPONSE",
+    "ERR_INVALID_RESPONSE",
+    "ERR_INVALID_HTTP_RESPONSE",
+    "ERR_RESPONSE_HEADERS_TRUNCATED",
+    "ERR_TOO_MANY_REDIRECTS",
+    "ERR_CONTENT_DECODING_FAILED",
+    "ERR_HTTP2_PROTOCOL_ERROR",
+    "ERR_UNSAFE_PORT",
+    "ERR_UNSAFE_REDIRECT",
+    "ERR_INVALID_REDIRECT",
+];
+
+/// Which side a Chromium network error is on.
+pub fn net_error_reason(code: &str) -> Reason {
+    let target = TARGET_NET_ERRORS.contains(&code)
+        || code.starts_with("ERR_CERT_")
+        || code.starts_with("ERR_SSL_");
+    if target {
+        Reason::NavigationFailed
+    } else {
+        Reason::ProberNetwork
     }
 }
 
@@ -284,6 +320,8 @@ async fn press(ctx: &StepCtx<'_>, code: char, target: Option<&Locator>) -> Resul
 struct Picked {
     option: Option<serde_json::Value>,
     is_select: bool,
+    #[serde(default)]
+    disabled: bool,
     available: Vec<String>,
 }
 
@@ -320,11 +358,19 @@ async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Resul
                         .call_navigating(ctx.deadline, &what, opt.click())
                         .await
                     {
-                        Ok(()) => return Ok(()),
+                        Ok(()) if is_selected(ctx, &o, &what).await? => return Ok(()),
+                        Ok(()) => Problem::new(
+                            Reason::NotInteractable,
+                            format!("{what}: the option was clicked but did not become selected"),
+                        ),
                         Err(c) if c.retryable => c.problem,
                         Err(c) => return Err(c.problem),
                     }
                 }
+                Ok(Picked { disabled: true, .. }) => Problem::new(
+                    Reason::NotInteractable,
+                    format!("{what}: the option is disabled"),
+                ),
                 Ok(Picked {
                     is_select: false, ..
                 }) => Problem::new(
@@ -350,6 +396,23 @@ async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Resul
             ));
         }
         tokio::time::sleep(POLL).await;
+    }
+}
+
+async fn is_selected(
+    ctx: &StepCtx<'_>,
+    option: &serde_json::Value,
+    what: &str,
+) -> Result<bool, Problem> {
+    let script = ctx.session.client().execute(
+        "return arguments[0].selected === true;",
+        vec![option.clone()],
+    );
+    match ctx.session.call(ctx.deadline, what, script).await {
+        Ok(v) => Ok(v.as_bool().unwrap_or(false)),
+        // Choosing the option navigated away: it was chosen.
+        Err(c) if c.retryable => Ok(true),
+        Err(c) => Err(c.problem),
     }
 }
 
@@ -490,4 +553,33 @@ async fn screenshot(ctx: &mut StepCtx<'_>, name: &str) -> Result<(), Problem> {
         tracing::warn!("cannot keep screenshot {name}: {e}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browsers_own_network_failing_is_not_the_targets_fault() {
+        assert_eq!(
+            net_error_reason("ERR_CONNECTION_REFUSED"),
+            Reason::NavigationFailed
+        );
+        assert_eq!(
+            net_error_reason("ERR_CERT_DATE_INVALID"),
+            Reason::NavigationFailed
+        );
+        assert_eq!(
+            net_error_reason("ERR_INTERNET_DISCONNECTED"),
+            Reason::ProberNetwork
+        );
+        assert_eq!(
+            net_error_reason("ERR_PROXY_CONNECTION_FAILED"),
+            Reason::ProberNetwork
+        );
+        assert_eq!(
+            net_error_reason("the browser could not load the page"),
+            Reason::ProberNetwork
+        );
+    }
 }
