@@ -592,3 +592,35 @@ fn assert_visible_judges_modern_colours_translucency_cover_and_viewport() {
         }
     }
 }
+
+#[test]
+fn after_journeyprobe_is_killed_outright_the_next_run_cleans_up_its_browsers() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let run = spawn_until_waiting(&s, &lab);
+    let pid = run.child.id();
+    let drivers = children_named(pid, "chromedriver");
+    assert_eq!(drivers.len(), 1);
+    // No teardown can run: SIGKILL.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    let _ = run.finish();
+    // chromedriver follows its parent (parent-death signal).
+    let gone_by = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{}/cmdline", drivers[0])).exists()
+        && std::fs::read_to_string(format!("/proc/{}/stat", drivers[0]))
+            .map(|st| {
+                !st.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+            .unwrap_or(false)
+    {
+        assert!(Instant::now() < gone_by, "chromedriver outlived its parent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The next run in the same temporary folder finds the orphaned browser and kills it.
+    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--no-artifacts"]));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+}

@@ -403,3 +403,30 @@ fn expectation_lines_are_parsed_strictly() {
         );
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_does_not_make_validate_panic() {
+    use std::io::{BufRead, BufReader};
+    // More output than a pipe holds (64 KiB), so writing goes on after the reader is gone.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..3000 {
+        let text = format!("name: j{i}\nsteps:\n  - clik: \"#x\"\n");
+        std::fs::write(dir.path().join(format!("j{i}.yaml")), text).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_journeyprobe"))
+        .args(["validate", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Like `| head -1`: read one line, then close the pipe.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}

@@ -64,15 +64,38 @@ pub struct ManagedDriver {
     child: Child,
     pgid: i32,
     url: String,
-    /// Parent of every per-session `--user-data-dir`; removed on stop.
+    /// Parent of every per-session `--user-data-dir`; removed on stop. Its name carries our
+    /// PID so a later run can tell when its owner died without cleaning up.
     profiles: tempfile::TempDir,
+    stopped: bool,
 }
+
+/// What it takes to kill a driver and its browsers at once, from anywhere (a second
+/// Ctrl-C), without waiting for anything.
+#[derive(Clone, Debug)]
+pub struct KillHandle {
+    pgid: i32,
+    profiles: PathBuf,
+}
+
+impl KillHandle {
+    pub fn kill_now(&self) {
+        if self.pgid > 0 {
+            unsafe { libc::killpg(self.pgid, libc::SIGKILL) };
+        }
+        kill_processes_using(&self.profiles);
+    }
+}
+
+/// Prefix of our profile folders under the temporary directory: `journeyprobe-<pid>-…`.
+const PROFILES_PREFIX: &str = "journeyprobe-";
 
 impl ManagedDriver {
     /// Start chromedriver on a free loopback port and wait until it listens.
     pub async fn start(binary: &Path) -> Result<ManagedDriver, Problem> {
+        sweep_stale_profiles();
         let profiles = tempfile::Builder::new()
-            .prefix("journeyprobe-")
+            .prefix(&format!("{PROFILES_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| {
                 Problem::new(
@@ -91,6 +114,7 @@ impl ManagedDriver {
                         pgid,
                         url,
                         profiles,
+                        stopped: false,
                     });
                 }
                 Err(p) => last = Some(p),
@@ -108,6 +132,7 @@ impl ManagedDriver {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true)
+            .pre_exec_die_with_parent()
             .spawn()
             .map_err(|e| {
                 Problem::new(
@@ -173,8 +198,16 @@ impl ManagedDriver {
         Ok(dir.keep())
     }
 
+    pub fn kill_handle(&self) -> KillHandle {
+        KillHandle {
+            pgid: self.pgid,
+            profiles: self.profiles.path().to_path_buf(),
+        }
+    }
+
     /// Stop chromedriver and every browser it started, whatever state they are in.
     pub async fn stop(mut self) {
+        self.stopped = true;
         if self.pgid > 0 {
             // SIGTERM first lets chromedriver close its browsers cleanly.
             unsafe { libc::killpg(self.pgid, libc::SIGTERM) };
@@ -185,6 +218,61 @@ impl ManagedDriver {
             }
         }
         kill_processes_using(self.profiles.path());
+    }
+}
+
+/// A driver dropped without `stop` (a panic, an early return) still takes its browsers down.
+impl Drop for ManagedDriver {
+    fn drop(&mut self) {
+        if !self.stopped {
+            self.kill_handle().kill_now();
+        }
+    }
+}
+
+/// chromedriver dies with us even when we are killed outright (SIGKILL, OOM): Linux's
+/// parent-death signal. It fires when the *thread* that spawned the child exits; drivers are
+/// started from the runtime's long-lived threads, which end only with the process.
+trait DieWithParent {
+    fn pre_exec_die_with_parent(&mut self) -> &mut Self;
+}
+
+impl DieWithParent for Command {
+    fn pre_exec_die_with_parent(&mut self) -> &mut Self {
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            self.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            })
+        }
+    }
+}
+
+/// Browsers of a journeyprobe that died without cleaning up (killed outright, so no
+/// teardown ran) keep running; their profile folders name the dead owner. Kill them and
+/// remove the folders.
+pub fn sweep_stale_profiles() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(owner) = name
+            .strip_prefix(PROFILES_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = std::path::Path::new(&format!("/proc/{owner}")).exists();
+        if !alive && entry.path().is_dir() {
+            tracing::info!(
+                "cleaning up after a journeyprobe (pid {owner}) that did not stop its browsers"
+            );
+            kill_processes_using(&entry.path());
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, Faults};
 use crate::outcome::{Outcome, Reason};
 
 use super::Format;
-use super::run::{Options, cancel_on_ctrl_c, run_batch};
+use super::interrupt::Interrupt;
+use super::run::{Options, run_batch};
 
 /// The example journeys, as shipped in `journeys/`.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -53,16 +54,16 @@ pub async fn run(args: Args) -> i32 {
         format: Format::Human,
         artifacts: Some(args.artifacts),
     };
-    let cancel = cancel_on_ctrl_c();
-    println!("fault lab running at {}\n", lab.base_url());
-    println!("== 1. the healthy site: every journey should pass\n");
-    let healthy = run_batch(&journeys, &opts, &cancel).await;
+    let interrupt = Interrupt::install();
+    say!("fault lab running at {}\n", lab.base_url());
+    say!("== 1. the healthy site: every journey should pass\n");
+    let healthy = run_batch(&journeys, &opts, &interrupt).await;
     let mut code = 0;
     if healthy.iter().any(|r| r.outcome != Outcome::Success) {
         code = 1;
     }
-    if !cancel.is_cancelled() {
-        println!("\n== 2. someone ships the submit button in its background colour\n");
+    if !interrupt.is_cancelled() {
+        say!("\n== 2. someone ships the submit button in its background colour\n");
         lab.set_faults(Faults {
             invisible_submit: true,
             ..Faults::default()
@@ -72,21 +73,21 @@ pub async fn run(args: Args) -> i32 {
             .filter(|j| j.name == "login")
             .cloned()
             .collect();
-        let broken = run_batch(&login, &opts, &cancel).await;
+        let broken = run_batch(&login, &opts, &interrupt).await;
         let caught = broken.iter().any(|r| r.reason == Some(Reason::LowContrast));
         if !caught {
             code = 1;
         }
-        println!(
+        say!(
             "\nThe unit tests would still pass; the journey {} the button nobody can see.",
             if caught { "caught" } else { "did NOT catch" }
         );
     }
     lab.shutdown().await;
-    if cancel.is_cancelled() {
+    if interrupt.is_cancelled() {
         return super::EXIT_INTERRUPTED;
     }
-    println!(
+    say!(
         "\nNext: `journeyprobe fault-lab` serves this site on 127.0.0.1:8080; switch faults with\n\
          curl -X POST 127.0.0.1:8080/_faults -d '{{\"login_500\": true}}' and run\n\
          LOGIN_PASSWORD={DEFAULT_PASSWORD} journeyprobe run journeys/"

@@ -29,8 +29,8 @@ pub async fn run(args: Args) -> i32 {
             return super::EXIT_CONFIG;
         }
     };
-    println!("fault lab at {}", lab.base_url());
-    println!(
+    say!("fault lab at {}", lab.base_url());
+    say!(
         "faults: curl {}/_faults   (POST a JSON object to change them, POST /_faults/reset to clear)",
         lab.base_url()
     );

@@ -2,8 +2,14 @@
 //! its own file and returns the process exit code (README.md, "Exit codes": 0 passed, 1 a target
 //! failed, 2 usage or configuration error, 3 the prober could not verify).
 
+/// `println!` that does not panic on a closed pipe; see [`say`].
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::say(format_args!($($arg)*)) };
+}
+
 pub mod demo;
 pub mod faultlab;
+pub mod interrupt;
 pub mod run;
 pub mod validate;
 
@@ -54,6 +60,13 @@ pub enum Format {
     Human,
     /// One JSON object per journey, one per line.
     Json,
+}
+
+/// Print a line on stdout. A closed pipe (`journeyprobe validate | head -1`) is not an
+/// error worth a panic: the reader has what it wanted.
+pub fn say(text: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// Default probe folder when no path is given.

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
 
+use super::interrupt::Interrupt;
+
 use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
 use crate::config::{self, Env, Journey, ProcessEnv};
@@ -55,9 +57,9 @@ pub async fn run(args: Args) -> i32 {
         format: args.format,
         artifacts: (!args.no_artifacts).then_some(args.artifacts),
     };
-    let cancel = cancel_on_ctrl_c();
-    let results = run_batch(&journeys, &opts, &cancel).await;
-    if cancel.is_cancelled() {
+    let interrupt = Interrupt::install();
+    let results = run_batch(&journeys, &opts, &interrupt).await;
+    if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
         return super::EXIT_INTERRUPTED;
     }
@@ -108,37 +110,13 @@ fn show_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// A token cancelled by the first Ctrl-C (SIGINT) or SIGTERM: runs in flight end as
-/// `cancelled`, their sessions are closed and the driver is stopped before exit.
-pub fn cancel_on_ctrl_c() -> CancellationToken {
-    let cancel = CancellationToken::new();
-    let c = cancel.clone();
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(t) => {
-                    t.recv().await;
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => if r.is_err() { return },
-            _ = terminated => {}
-        }
-        c.cancel();
-    });
-    cancel
-}
-
 /// Run journeys one after another on one driver; always stops the driver it started.
 pub async fn run_batch(
     journeys: &[Journey],
     opts: &Options,
-    cancel: &CancellationToken,
+    interrupt: &Interrupt,
 ) -> Vec<JourneyResult> {
+    let cancel = interrupt.token();
     let human = Human::stdout();
     let (driver, url) = match &opts.webdriver {
         Some(url) => (None, url.clone()),
@@ -160,6 +138,9 @@ pub async fn run_batch(
             }
         },
     };
+    if let Some(d) = &driver {
+        interrupt.arm(d.kill_handle());
+    }
     let env = RunEnv {
         webdriver: url,
         driver: driver.as_ref(),
@@ -187,6 +168,7 @@ pub async fn run_batch(
     drop(env);
     if let Some(d) = driver {
         d.stop().await;
+        interrupt.disarm();
     }
     summarise(opts.format, &human, &results);
     results

@@ -14,7 +14,7 @@ pub fn run(args: Args) -> i32 {
     let paths = super::default_paths(args.paths);
     match config::load(&paths, &ProcessEnv) {
         Ok(loaded) => {
-            println!(
+            say!(
                 "{} journey(s) in {} file(s): all valid",
                 loaded.journeys.len(),
                 loaded.files.len()
@@ -23,7 +23,7 @@ pub fn run(args: Args) -> i32 {
         }
         Err(problems) => {
             for p in &problems {
-                println!("{p}");
+                say!("{p}");
             }
             let files: std::collections::BTreeSet<_> = problems.iter().map(|p| &p.file).collect();
             let noun = if problems.len() == 1 {
@@ -31,7 +31,7 @@ pub fn run(args: Args) -> i32 {
             } else {
                 "problems"
             };
-            println!("{} {noun} in {} file(s)", problems.len(), files.len());
+            say!("{} {noun} in {} file(s)", problems.len(), files.len());
             super::EXIT_CONFIG
         }
     }
