@@ -14,3 +14,4 @@ pub mod journey;
 pub mod outcome;
 pub mod redact;
 pub mod report;
+pub mod result;

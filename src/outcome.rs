@@ -60,6 +60,43 @@ pub enum Reason {
     JourneyTimeout,
     /// The page the browser is on was served with an HTTP status >= 400.
     HttpErrorPage,
+    // --- checks: the target misbehaved (failure) ---
+    /// DNS: the name does not exist (NXDOMAIN) where it should.
+    DnsNxdomain,
+    /// DNS: the server answered SERVFAIL.
+    DnsServfail,
+    /// DNS: the server refused the query.
+    DnsRefused,
+    /// DNS: another response code than the one expected.
+    DnsRcodeMismatch,
+    /// DNS: the name exists but has no record of the asked type.
+    DnsNoAnswer,
+    /// DNS: the answers are not the expected ones.
+    DnsAnswerMismatch,
+    /// DNS: the nameserver under test did not answer in time.
+    DnsTimeout,
+    /// HTTP/TLS: the target's host name does not resolve.
+    NameNotResolved,
+    /// HTTP/TLS: nothing accepts connections at the target's address.
+    ConnectRefused,
+    /// HTTP/TLS: the connection could not be made (unreachable, reset).
+    ConnectFailed,
+    /// HTTP/TLS: the target did not complete the exchange within the check's timeout.
+    Timeout,
+    /// HTTP: the response status is not one of those expected.
+    StatusMismatch,
+    /// HTTP: the redirect is missing or goes elsewhere.
+    RedirectMismatch,
+    /// HTTP: the body does not contain or match what is expected.
+    BodyMismatch,
+    /// HTTP: a response header is missing or does not match.
+    HeaderMismatch,
+    /// HTTP/DNS: the answer came, but later than `max_latency`.
+    LatencyExceeded,
+    /// HTTP/TLS: the certificate is not valid for this host (untrusted, expired, wrong name).
+    TlsInvalid,
+    /// HTTP: the target's answer is not valid HTTP.
+    ProtocolError,
     // --- the prober could not measure (error) ---
     /// No WebDriver server answered at the configured URL.
     WebdriverUnreachable,
@@ -80,6 +117,8 @@ pub enum Reason {
     /// The prober's own network is unusable (no connectivity, proxy failure, out of
     /// resources), as Chromium reports it on its error page.
     ProberNetwork,
+    /// The system DNS resolver (resolv.conf) is unusable: none configured, or none answers.
+    ResolverUnavailable,
     /// The run was cancelled (Ctrl-C) before it finished.
     Cancelled,
 }
@@ -91,10 +130,13 @@ impl Reason {
         match self {
             ElementNotFound | NotInteractable | AssertionFailed | NotVisible | Covered
             | LowContrast | NavigationTimeout | NavigationFailed | StepTimeout | JourneyTimeout
-            | HttpErrorPage => Outcome::Failure,
+            | HttpErrorPage | DnsNxdomain | DnsServfail | DnsRefused | DnsRcodeMismatch
+            | DnsNoAnswer | DnsAnswerMismatch | DnsTimeout | NameNotResolved | ConnectRefused
+            | ConnectFailed | Timeout | StatusMismatch | RedirectMismatch | BodyMismatch
+            | HeaderMismatch | LatencyExceeded | TlsInvalid | ProtocolError => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
             | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
-            | ProberNetwork | Cancelled => Outcome::Error,
+            | ProberNetwork | ResolverUnavailable | Cancelled => Outcome::Error,
         }
     }
 
@@ -112,6 +154,24 @@ impl Reason {
             StepTimeout => "step_timeout",
             JourneyTimeout => "journey_timeout",
             HttpErrorPage => "http_error_page",
+            DnsNxdomain => "dns_nxdomain",
+            DnsServfail => "dns_servfail",
+            DnsRefused => "dns_refused",
+            DnsRcodeMismatch => "dns_rcode_mismatch",
+            DnsNoAnswer => "dns_no_answer",
+            DnsAnswerMismatch => "dns_answer_mismatch",
+            DnsTimeout => "dns_timeout",
+            NameNotResolved => "name_not_resolved",
+            ConnectRefused => "connect_refused",
+            ConnectFailed => "connect_failed",
+            Timeout => "timeout",
+            StatusMismatch => "status_mismatch",
+            RedirectMismatch => "redirect_mismatch",
+            BodyMismatch => "body_mismatch",
+            HeaderMismatch => "header_mismatch",
+            LatencyExceeded => "latency_exceeded",
+            TlsInvalid => "tls_invalid",
+            ProtocolError => "protocol_error",
             WebdriverUnreachable => "webdriver_unreachable",
             SessionNotCreated => "session_not_created",
             SessionLost => "session_lost",
@@ -121,6 +181,7 @@ impl Reason {
             DriverStartFailed => "driver_start_failed",
             InvalidSelector => "invalid_selector",
             ProberNetwork => "prober_network",
+            ResolverUnavailable => "resolver_unavailable",
             Cancelled => "cancelled",
         }
     }

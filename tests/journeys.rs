@@ -77,7 +77,8 @@ fn example_search_journey_passes_and_keeps_its_named_screenshot() {
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let r = &json_results(&out)[0];
-    assert_eq!(r["journey"], "dashboard_search");
+    assert_eq!(r["probe"], "dashboard_search");
+    assert_eq!(r["kind"], "journey");
     assert_eq!(r["outcome"], "success");
     let shot = s
         .artifact_files()

@@ -9,7 +9,7 @@ use super::interrupt::Interrupt;
 use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
 use crate::config::{self, Env, Journey, ProcessEnv};
-use crate::journey::{JourneyResult, Observer, Quiet, RunEnv, run_journey};
+use crate::journey::{Observer, Quiet, RunEnv, RunResult, run_journey};
 use crate::outcome::{Problem, exit_code};
 use crate::report::{human::Human, json};
 
@@ -115,7 +115,7 @@ pub async fn run_batch(
     journeys: &[Journey],
     opts: &Options,
     interrupt: &Interrupt,
-) -> Vec<JourneyResult> {
+) -> Vec<RunResult> {
     let cancel = interrupt.token();
     let human = Human::stdout();
     let (driver, url) = match &opts.webdriver {
@@ -126,9 +126,9 @@ pub async fn run_batch(
                 (Some(d), url)
             }
             Err(problem) => {
-                let results: Vec<JourneyResult> = journeys
+                let results: Vec<RunResult> = journeys
                     .iter()
-                    .map(|j| JourneyResult::not_started(j, problem.clone()))
+                    .map(|j| RunResult::not_started(j, problem.clone()))
                     .collect();
                 for r in &results {
                     report(opts.format, &human, r);
@@ -182,7 +182,7 @@ async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Probl
     }
 }
 
-fn report(format: Format, human: &Human, r: &JourneyResult) {
+fn report(format: Format, human: &Human, r: &RunResult) {
     match format {
         Format::Human => human.finished(r),
         Format::Json => {
@@ -191,7 +191,7 @@ fn report(format: Format, human: &Human, r: &JourneyResult) {
     }
 }
 
-fn summarise(format: Format, human: &Human, results: &[JourneyResult]) {
+fn summarise(format: Format, human: &Human, results: &[RunResult]) {
     if format == Format::Human {
         human.summary(results);
     }

@@ -14,12 +14,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::artifacts::{RunArtifacts, capture_failure};
 use super::exec::{StepCtx, execute};
-use super::result::{JourneyResult, Phase, StepRecord, StepStatus};
 use crate::browser::Session;
 use crate::browser::driver::{ManagedDriver, kill_processes_using};
 use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
+use crate::result::{Phase, RunResult, StepRecord, StepStatus};
 
 /// Longest we wait for a browser session to open.
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
@@ -90,12 +90,12 @@ impl Deadlines {
     }
 }
 
-pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> JourneyResult {
+pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> RunResult {
     let started_at = SystemTime::now();
     let start = Instant::now();
     let at = Deadlines::new(start, j.timeout);
     obs.journey_started(j);
-    let mut result = JourneyResult::begin(j, started_at);
+    let mut result = RunResult::begin(j, started_at);
     let mut arts = RunArtifacts::new(
         env.artifacts.as_deref(),
         &j.name,
@@ -166,7 +166,7 @@ async fn run_steps(
     session: &Session,
     body_deadline: Instant,
     arts: &mut RunArtifacts,
-    result: &mut JourneyResult,
+    result: &mut RunResult,
 ) -> Option<(Problem, Phase)> {
     let mut failure = None;
     for step in &j.steps {
@@ -241,7 +241,7 @@ fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
 }
 
 /// The timeline lists every artifact of the run, itself included.
-fn write_timeline(arts: &mut RunArtifacts, result: &mut JourneyResult) {
+fn write_timeline(arts: &mut RunArtifacts, result: &mut RunResult) {
     if !arts.enabled() {
         return;
     }

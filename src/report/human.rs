@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use super::Tally;
 use crate::config::{Journey, Step};
-use crate::journey::{JourneyResult, Observer, StepRecord, StepStatus};
+use crate::journey::{Observer, RunResult, StepRecord, StepStatus};
 use crate::outcome::Outcome;
 
 /// Prints to stdout while journeys run.
@@ -34,11 +34,11 @@ impl Human {
     }
 
     /// The verdict of one journey.
-    pub fn finished(&self, r: &JourneyResult) {
+    pub fn finished(&self, r: &RunResult) {
         self.emit(&verdict(r));
     }
 
-    pub fn summary(&self, results: &[JourneyResult]) {
+    pub fn summary(&self, results: &[RunResult]) {
         self.emit(&summary(Tally::of(results)));
     }
 }
@@ -71,10 +71,10 @@ pub fn duration(ms: f64) -> String {
     }
 }
 
-pub fn verdict(r: &JourneyResult) -> String {
+pub fn verdict(r: &RunResult) -> String {
     let took = duration(r.duration_ms);
     if r.outcome == Outcome::Success {
-        return format!("✓ {}: success in {took}\n\n", r.journey);
+        return format!("✓ {}: success in {took}\n\n", r.probe);
     }
     let mark = if r.outcome == Outcome::Failure {
         "✗"
@@ -82,7 +82,7 @@ pub fn verdict(r: &JourneyResult) -> String {
         "!"
     };
     let reason = r.reason.map(|x| x.as_str()).unwrap_or("unknown");
-    let mut s = format!("{mark} {}: {} ({reason})", r.journey, r.outcome);
+    let mut s = format!("{mark} {}: {} ({reason})", r.probe, r.outcome);
     if let Some(phase) = &r.phase {
         s.push_str(&format!(" in {phase}"));
     }

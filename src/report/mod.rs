@@ -3,7 +3,7 @@
 pub mod human;
 pub mod json;
 
-use crate::journey::JourneyResult;
+use crate::journey::RunResult;
 use crate::outcome::Outcome;
 
 /// Counts for the closing summary line.
@@ -15,7 +15,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn of(results: &[JourneyResult]) -> Tally {
+    pub fn of(results: &[RunResult]) -> Tally {
         let mut t = Tally::default();
         for r in results {
             match r.outcome {

@@ -1,6 +1,8 @@
-//! What one journey run produced: outcome, reason, the step timeline, artifact paths.
-//! Every string in here has already been through the journey's redactor.
+//! What one run of a probe produced: outcome, reason, and for a journey the step timeline
+//! and artifact paths, for a check its phase timings. Every string in here has already been
+//! through the probe's redactor.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -63,6 +65,8 @@ pub enum Phase {
     },
     /// Closing the session.
     Teardown,
+    /// A check (there is one phase: the check itself).
+    Check { check: &'static str },
 }
 
 impl std::fmt::Display for Phase {
@@ -71,13 +75,17 @@ impl std::fmt::Display for Phase {
             Phase::Setup => f.write_str("setup"),
             Phase::Step { index, label, .. } => write!(f, "step {index} ({label})"),
             Phase::Teardown => f.write_str("teardown"),
+            Phase::Check { check } => write!(f, "the {check} check"),
         }
     }
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct JourneyResult {
-    pub journey: String,
+pub struct RunResult {
+    /// The probe's name.
+    pub probe: String,
+    /// `journey`, or the check's kind (`http`, `dns`, …).
+    pub kind: &'static str,
     pub file: PathBuf,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,7 +97,12 @@ pub struct JourneyResult {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepRecord>,
+    /// Check phase timings in milliseconds (`dns`, `connect`, `tls`, `first_byte`, `total`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub timings: BTreeMap<&'static str, f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<PathBuf>,
     /// Closing the session failed; kept beside the outcome, never instead of it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,11 +113,12 @@ pub struct JourneyResult {
     pub runbook: Option<String>,
 }
 
-impl JourneyResult {
+impl RunResult {
     /// A result for a run starting now; `conclude` sets the outcome.
-    pub fn begin(j: &Journey, started_at: std::time::SystemTime) -> JourneyResult {
-        JourneyResult {
-            journey: j.name.clone(),
+    pub fn begin(j: &Journey, started_at: std::time::SystemTime) -> RunResult {
+        RunResult {
+            probe: j.name.clone(),
+            kind: "journey",
             file: j.file.clone(),
             outcome: Outcome::Success,
             reason: None,
@@ -113,6 +127,7 @@ impl JourneyResult {
             started_at: humantime::format_rfc3339_millis(started_at).to_string(),
             duration_ms: 0.0,
             steps: Vec::new(),
+            timings: BTreeMap::new(),
             artifacts: Vec::new(),
             teardown_error: None,
             incident: j.incident.clone(),
@@ -121,8 +136,8 @@ impl JourneyResult {
     }
 
     /// A run that never reached its first step (no driver, no session).
-    pub fn not_started(j: &Journey, problem: Problem) -> JourneyResult {
-        let mut r = JourneyResult::begin(j, std::time::SystemTime::now());
+    pub fn not_started(j: &Journey, problem: Problem) -> RunResult {
+        let mut r = RunResult::begin(j, std::time::SystemTime::now());
         r.steps = StepRecord::all_skipped(j);
         r.conclude(Some((problem, Phase::Setup)));
         r
