@@ -20,7 +20,7 @@ pub const MIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest journey timeout.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// Every top-level key of a journey file.
+/// Every top-level key of a probe file.
 pub const TOP_KEYS: &[&str] = &[
     "name",
     "description",
@@ -33,48 +33,29 @@ pub const TOP_KEYS: &[&str] = &[
     "vars",
     "secrets",
     "steps",
+    "checks",
 ];
 
-/// Parse and validate one journey file. Returns the journey only when there is no problem.
+/// Top-level keys that only make sense in a file that holds a journey.
+pub const JOURNEY_ONLY_KEYS: &[&str] = &[
+    "description",
+    "timeout",
+    "step_timeout",
+    "every",
+    "labels",
+    "incident",
+    "runbook",
+];
+
+/// Parse and validate one file expected to hold a journey. Returns the journey only when
+/// there is no problem anywhere in the file.
 pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>, Diags) {
-    let mut r = Reader {
-        d: Diags::new(path),
-        values: BTreeMap::new(),
-        env,
-        base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
-    };
-    // A byte-order mark is invisible in editors; do not let it become part of the first key.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let root = match load_yaml(text, &mut r.d) {
-        Some(Node::Mapping(m)) => m,
-        Some(other) => {
-            let msg = format!(
-                "a journey file is a mapping (name:, steps:, …), found {}",
-                super::reader::kind_name(&other)
-            );
-            r.d.at(&start_of(&other), "", msg);
-            return (None, r.d);
-        }
-        None => return (None, r.d),
-    };
-    let journey = read_journey(&mut r, &root);
-    // Read top to bottom, like the file.
-    r.d.items.sort_by_key(|d| (d.line, d.column));
-    // A message may quote an expanded value (a URL, a regex) that holds a secret.
-    let redactor = secret_redactor(&r, &root);
-    for d in &mut r.d.items {
-        d.message = redactor.redact(&d.message);
-        d.hint = d.hint.as_deref().map(|h| redactor.redact(h));
-    }
-    if r.d.is_empty() {
-        (journey, r.d)
-    } else {
-        (None, r.d)
-    }
+    let (parsed, diags) = super::file::parse_file(path, text, env);
+    (parsed.and_then(|p| p.journey), diags)
 }
 
 /// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
-fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
+pub(super) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
     let content = text
         .lines()
         .map(str::trim)
@@ -119,8 +100,12 @@ fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
     }
 }
 
-fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
-    r.known_keys(root, "", TOP_KEYS);
+/// The journey of a file whose vars and secrets are already read.
+pub(super) fn read_journey(
+    r: &mut Reader,
+    root: &MarkedMappingNode,
+    redactor: &Redactor,
+) -> Option<Journey> {
     let name = read_name(r, root);
     let description = root
         .get_node("description")
@@ -137,9 +122,6 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
     let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
     let incident = root.get_node("incident").map(|n| read_incident(r, n));
     let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
-    read_values(r, root, "vars");
-    read_values(r, root, "secrets");
-    let redactor = secret_redactor(r, root);
     let steps = read_steps(r, root, timeout);
     check_timeouts(r, root, timeout, step_timeout, every);
     let (timeout, step_timeout) = (timeout?, step_timeout?);
@@ -153,7 +135,7 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
         incident: incident.unwrap_or_default(),
         runbook,
         steps,
-        redactor,
+        redactor: redactor.clone(),
         file: r.d.file().to_path_buf(),
         name_at: root
             .get_node("name")
@@ -163,7 +145,11 @@ fn read_journey(r: &mut Reader, root: &MarkedMappingNode) -> Option<Journey> {
 }
 
 /// `Some(Some(d))` set and valid, `Some(None)` set and invalid, `None` absent.
-fn opt_duration(r: &mut Reader, root: &MarkedMappingNode, key: &str) -> Option<Option<Duration>> {
+pub(super) fn opt_duration(
+    r: &mut Reader,
+    root: &MarkedMappingNode,
+    key: &str,
+) -> Option<Option<Duration>> {
     root.get_node(key).map(|n| r.duration(n, key))
 }
 
@@ -237,7 +223,7 @@ fn read_runbook(r: &mut Reader, node: &Node) -> Option<String> {
 }
 
 /// A redactor for the resolved values of the file's `secrets:`.
-fn secret_redactor(r: &Reader, root: &MarkedMappingNode) -> Redactor {
+pub(super) fn secret_redactor(r: &Reader, root: &MarkedMappingNode) -> Redactor {
     let names = root
         .get_mapping("secrets")
         .map(|m| m.keys().map(|k| k.as_str().to_string()).collect::<Vec<_>>());
@@ -251,7 +237,7 @@ fn secret_redactor(r: &Reader, root: &MarkedMappingNode) -> Redactor {
 
 /// Read `vars:` or `secrets:` in order, each value able to reference the ones before it.
 /// Returns the names defined.
-fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<String> {
+pub(super) fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<String> {
     let Some(node) = root.get_node(section) else {
         return Vec::new();
     };
@@ -356,7 +342,7 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
     steps
 }
 
-fn show(d: Duration) -> String {
+pub(super) fn show(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 

@@ -4,7 +4,10 @@
 //! name the file, line, column and key, and validation must report *every* problem in a
 //! file, not stop at the first one as a serde deserializer does.
 
+pub mod check_model;
+pub mod checks;
 pub mod diag;
+pub mod file;
 pub mod journey;
 pub mod model;
 mod reader;
@@ -14,6 +17,7 @@ pub mod steps;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use check_model::{Check, CheckSpec};
 pub use diag::Diagnostic;
 pub use model::*;
 pub use refs::{Env, ProcessEnv};
@@ -22,6 +26,7 @@ pub use refs::{Env, ProcessEnv};
 #[derive(Debug)]
 pub struct Loaded {
     pub journeys: Vec<Journey>,
+    pub checks: Vec<Check>,
     pub files: Vec<PathBuf>,
 }
 
@@ -30,22 +35,30 @@ pub struct Loaded {
 pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>> {
     let (files, mut problems) = collect_files(paths);
     let mut journeys = Vec::new();
+    let mut checks = Vec::new();
     for file in &files {
         match std::fs::read(file) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
-                    let (j, d) = journey::parse_journey(file, &text, env);
+                    let (parsed, d) = file::parse_file(file, &text, env);
                     problems.extend(d.items);
-                    journeys.extend(j);
+                    if let Some(p) = parsed {
+                        journeys.extend(p.journey);
+                        checks.extend(p.checks);
+                    }
                 }
                 Err(_) => problems.push(file_problem(file, "is not UTF-8 text")),
             },
             Err(e) => problems.push(file_problem(file, &format!("cannot read: {e}"))),
         }
     }
-    problems.extend(duplicate_names(&journeys));
+    problems.extend(duplicate_names(&journeys, &checks));
     if problems.is_empty() {
-        Ok(Loaded { journeys, files })
+        Ok(Loaded {
+            journeys,
+            checks,
+            files,
+        })
     } else {
         Err(problems)
     }
@@ -104,27 +117,35 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn duplicate_names(journeys: &[Journey]) -> Vec<Diagnostic> {
-    let mut first: BTreeMap<&str, &Journey> = BTreeMap::new();
+/// Probe names are unique across journeys and checks: they become metric labels.
+fn duplicate_names(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnostic> {
+    let all = journeys
+        .iter()
+        .map(|j| (&j.name, &j.file, j.name_at, "journey"))
+        .chain(
+            checks
+                .iter()
+                .map(|c| (&c.name, &c.file, c.name_at, "check")),
+        );
+    let mut first: BTreeMap<&str, (&PathBuf, (usize, usize), &str)> = BTreeMap::new();
     let mut out = Vec::new();
-    for j in journeys {
-        if let Some(prev) = first.get(j.name.as_str()) {
+    for (name, file, at, kind) in all {
+        if let Some((pfile, pat, pkind)) = first.get(name.as_str()) {
             out.push(Diagnostic {
-                file: j.file.clone(),
-                line: j.name_at.0,
-                column: j.name_at.1,
+                file: file.clone(),
+                line: at.0,
+                column: at.1,
                 key: "name".into(),
                 message: format!(
-                    "journey name '{}' is already used by {}:{}:{}",
-                    j.name,
-                    prev.file.display(),
-                    prev.name_at.0,
-                    prev.name_at.1
+                    "{kind} name '{name}' is already used by the {pkind} at {}:{}:{}",
+                    pfile.display(),
+                    pat.0,
+                    pat.1
                 ),
                 hint: Some("names are unique across all probe files".into()),
             });
         } else {
-            first.insert(&j.name, j);
+            first.insert(name, (file, at, kind));
         }
     }
     out

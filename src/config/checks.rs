@@ -1,0 +1,550 @@
+//! `checks:` — a list of dependency checks, each a mapping with `name`, optional `timeout`
+//! and `every`, and exactly one kind key (`http`, `dns`).
+
+use std::net::{IpAddr, SocketAddr};
+
+use marked_yaml::Node;
+use marked_yaml::types::MarkedMappingNode;
+
+use super::check_model::{
+    Check, CheckSpec, DEFAULT_CHECK_TIMEOUT, DnsCheck, DnsExpect, DnsType, HttpCheck, Rcode,
+    StatusRange, normalise_answer,
+};
+use super::diag::{mapping_start, position, start_of, suggest};
+use super::journey::{is_probe_name, show};
+use super::reader::{Reader, join, kind_name};
+use crate::redact::Redactor;
+
+/// Check kinds this version runs.
+pub const KINDS: &[&str] = &["http", "dns"];
+/// Kinds described in the design but not available yet: a clear message beats "unknown".
+const LATER_KINDS: &[&str] = &["bucket", "tls"];
+const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
+
+pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
+    let Node::Sequence(items) = node else {
+        let msg = format!("checks is a list (- name: …), found {}", kind_name(node));
+        r.d.at(&start_of(node), "checks", msg);
+        return Vec::new();
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| read_check(r, n, i + 1, redactor))
+        .collect()
+}
+
+fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) -> Option<Check> {
+    let key = format!("checks[{index}]");
+    let map = r.mapping(node, &key)?;
+    let all: Vec<&str> = KINDS
+        .iter()
+        .chain(LATER_KINDS)
+        .chain(CHECK_KEYS)
+        .copied()
+        .collect();
+    r.known_keys(map, &key, &all);
+    for k in map.keys().filter(|k| LATER_KINDS.contains(&k.as_str())) {
+        let msg = format!("'{}' checks are not available in this version", k.as_str());
+        r.d.hint(
+            k.span(),
+            &join(&key, k.as_str()),
+            msg,
+            format!("available: {}", KINDS.join(", ")),
+        );
+    }
+    let name = read_name(r, map, &key);
+    let timeout = match map.get_node("timeout") {
+        Some(n) => r.duration(n, &join(&key, "timeout")),
+        None => Some(DEFAULT_CHECK_TIMEOUT),
+    };
+    let every = map
+        .get_node("every")
+        .and_then(|n| r.duration(n, &join(&key, "every")));
+    if let (Some(t), Some(e)) = (timeout, every)
+        && t > e
+    {
+        let span = map
+            .get_node("timeout")
+            .map(start_of)
+            .unwrap_or_else(|| mapping_start(map));
+        let msg = format!(
+            "timeout {} is longer than the check's every {}",
+            show(t),
+            show(e)
+        );
+        r.d.at(&span, &join(&key, "timeout"), msg);
+    }
+    let kinds: Vec<&str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| map.get_node(k).is_some())
+        .collect();
+    let spec = match kinds.as_slice() {
+        [kind] => {
+            let k = join(&key, kind);
+            let n = map.get_node(kind)?;
+            match *kind {
+                "http" => read_http(r, n, &k).map(CheckSpec::Http),
+                _ => read_dns(r, n, &k).map(CheckSpec::Dns),
+            }
+        }
+        [] => {
+            if !map.keys().any(|k| LATER_KINDS.contains(&k.as_str())) {
+                let msg = format!("a check needs a kind: one of {}", KINDS.join(", "));
+                r.d.at(&mapping_start(map), &key, msg);
+            }
+            None
+        }
+        [a, b, ..] => {
+            let msg = format!("a check checks one thing; found both '{a}' and '{b}'");
+            r.d.at(&mapping_start(map), &key, msg);
+            None
+        }
+    };
+    Some(Check {
+        name: name?,
+        timeout: timeout?,
+        every,
+        spec: spec?,
+        redactor: redactor.clone(),
+        file: r.d.file().to_path_buf(),
+        name_at: map
+            .get_node("name")
+            .map(|n| position(n.span()))
+            .unwrap_or((1, 1)),
+    })
+}
+
+fn read_name(r: &mut Reader, map: &MarkedMappingNode, key: &str) -> Option<String> {
+    let k = join(key, "name");
+    let Some(node) = map.get_node("name") else {
+        r.d.at(&mapping_start(map), &k, "missing required key 'name'");
+        return None;
+    };
+    let name = r.literal(node, &k)?;
+    if !is_probe_name(&name) {
+        let msg = format!("name '{name}' may only use a-z, 0-9 and '_'");
+        r.d.hint(node.span(), &k, msg, "it becomes a metric label".into());
+        return None;
+    }
+    Some(name)
+}
+
+/// A scalar or a list of scalars, each expanded.
+fn string_list(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<String>> {
+    match node {
+        Node::Sequence(items) => {
+            let out: Vec<Option<String>> = items.iter().map(|n| r.text(n, key)).collect();
+            out.into_iter().collect()
+        }
+        _ => r.text(node, key).map(|s| vec![s]),
+    }
+}
+
+fn fields<'n>(
+    r: &mut Reader,
+    node: &'n Node,
+    key: &str,
+    allowed: &[&str],
+) -> Option<&'n MarkedMappingNode> {
+    let m = r.mapping(node, key)?;
+    r.known_keys(m, key, allowed);
+    Some(m)
+}
+
+fn boolean(r: &mut Reader, node: &Node, key: &str) -> Option<bool> {
+    let s = r.scalar(node, key)?;
+    match s.as_str().trim() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        other => {
+            r.d.at(
+                s.span(),
+                key,
+                format!("expected true or false, found '{other}'"),
+            );
+            None
+        }
+    }
+}
+
+const HTTP_KEYS: &[&str] = &[
+    "url",
+    "method",
+    "headers",
+    "body",
+    "status",
+    "follow_redirects",
+    "redirect_to",
+    "body_contains",
+    "body_matches",
+    "header_matches",
+    "max_latency",
+    "tls_verify",
+];
+
+fn read_http(r: &mut Reader, node: &Node, key: &str) -> Option<HttpCheck> {
+    let m = fields(r, node, key, HTTP_KEYS)?;
+    let url = match m.get_node("url") {
+        Some(n) => read_url(r, n, &join(key, "url")),
+        None => {
+            r.d.at(&mapping_start(m), key, "missing required key 'url'");
+            None
+        }
+    };
+    let method = match m.get_node("method") {
+        None => Some(http::Method::GET),
+        Some(n) => {
+            let k = join(key, "method");
+            let s = r.literal(n, &k)?;
+            match http::Method::from_bytes(s.to_ascii_uppercase().as_bytes()) {
+                Ok(method) => Some(method),
+                Err(_) => {
+                    r.d.at(n.span(), &k, format!("'{s}' is not an HTTP method"));
+                    None
+                }
+            }
+        }
+    };
+    let headers = m
+        .get_node("headers")
+        .and_then(|n| read_headers(r, n, &join(key, "headers")));
+    let body = m.get_node("body").and_then(|n| {
+        let s = r.scalar(n, &join(key, "body"))?;
+        r.expand(s.as_str(), s.span(), &join(key, "body"))
+    });
+    let follow_redirects = match m.get_node("follow_redirects") {
+        Some(n) => boolean(r, n, &join(key, "follow_redirects")),
+        None => Some(true),
+    };
+    let status = match m.get_node("status") {
+        Some(n) => read_status(r, n, &join(key, "status")),
+        // Without following, a redirect is a normal answer of a route.
+        None => Some(match follow_redirects {
+            Some(false) => vec![StatusRange {
+                low: 200,
+                high: 399,
+            }],
+            _ => vec![StatusRange {
+                low: 200,
+                high: 299,
+            }],
+        }),
+    };
+    let redirect_to = m
+        .get_node("redirect_to")
+        .and_then(|n| r.regex(n, &join(key, "redirect_to")));
+    let body_contains = m
+        .get_node("body_contains")
+        .and_then(|n| r.text(n, &join(key, "body_contains")));
+    let body_matches = m
+        .get_node("body_matches")
+        .and_then(|n| r.regex(n, &join(key, "body_matches")));
+    let header_matches = m
+        .get_node("header_matches")
+        .and_then(|n| read_header_matches(r, n, &join(key, "header_matches")));
+    let max_latency = m
+        .get_node("max_latency")
+        .and_then(|n| r.duration(n, &join(key, "max_latency")));
+    let tls_verify = match m.get_node("tls_verify") {
+        Some(n) => boolean(r, n, &join(key, "tls_verify")),
+        None => Some(true),
+    };
+    Some(HttpCheck {
+        url: url?,
+        method: method?,
+        headers: headers.unwrap_or_default(),
+        body,
+        status: status?,
+        follow_redirects: follow_redirects?,
+        redirect_to,
+        body_contains,
+        body_matches,
+        header_matches: header_matches.unwrap_or_default(),
+        max_latency,
+        tls_verify: tls_verify?,
+    })
+}
+
+fn read_url(r: &mut Reader, node: &Node, key: &str) -> Option<url::Url> {
+    let text = r.text(node, key)?;
+    match url::Url::parse(&text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+        Ok(_) => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("'{text}' is not an http or https URL with a host"),
+            );
+            None
+        }
+        Err(e) => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("'{text}' is not an absolute URL ({e})"),
+            );
+            None
+        }
+    }
+}
+
+fn read_headers(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+) -> Option<Vec<(http::HeaderName, http::HeaderValue)>> {
+    let m = r.mapping(node, key)?;
+    let mut out = Vec::new();
+    for (k, v) in m.iter() {
+        let hk = join(key, k.as_str());
+        let Ok(name) = http::HeaderName::from_bytes(k.as_str().as_bytes()) else {
+            r.d.at(
+                k.span(),
+                &hk,
+                format!("'{}' is not a valid header name", k.as_str()),
+            );
+            continue;
+        };
+        let Some(value) = r
+            .scalar(v, &hk)
+            .and_then(|s| r.expand(s.as_str(), s.span(), &hk))
+        else {
+            continue;
+        };
+        match http::HeaderValue::from_str(&value) {
+            Ok(value) => out.push((name, value)),
+            Err(_) => r.d.at(
+                v.span(),
+                &hk,
+                "header values may not contain control characters",
+            ),
+        }
+    }
+    Some(out)
+}
+
+fn read_header_matches(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+) -> Option<Vec<(http::HeaderName, regex::Regex)>> {
+    let m = r.mapping(node, key)?;
+    let mut out = Vec::new();
+    for (k, v) in m.iter() {
+        let hk = join(key, k.as_str());
+        let Ok(name) = http::HeaderName::from_bytes(k.as_str().as_bytes()) else {
+            r.d.at(
+                k.span(),
+                &hk,
+                format!("'{}' is not a valid header name", k.as_str()),
+            );
+            continue;
+        };
+        if let Some(re) = r.regex(v, &hk) {
+            out.push((name, re));
+        }
+    }
+    Some(out)
+}
+
+fn read_status(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<StatusRange>> {
+    let items: Vec<&Node> = match node {
+        Node::Sequence(s) => s.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for n in items {
+        let s = r.literal(n, key)?;
+        match StatusRange::parse(&s) {
+            Some(range) => out.push(range),
+            None => {
+                let msg = format!("'{s}' is not a status (100 to 599) or a class (1xx to 5xx)");
+                r.d.at(n.span(), key, msg);
+                return None;
+            }
+        }
+    }
+    if out.is_empty() {
+        r.d.at(&start_of(node), key, "give at least one status");
+        return None;
+    }
+    Some(out)
+}
+
+const DNS_KEYS: &[&str] = &["query", "type", "nameserver", "expect"];
+const EXPECT_KEYS: &[&str] = &[
+    "rcode",
+    "answers_contain",
+    "answers_equal",
+    "answers_match",
+    "min_answers",
+    "max_latency",
+];
+
+fn read_dns(r: &mut Reader, node: &Node, key: &str) -> Option<DnsCheck> {
+    let m = fields(r, node, key, DNS_KEYS)?;
+    let query = match m.get_node("query") {
+        Some(n) => read_dns_name(r, n, &join(key, "query")),
+        None => {
+            r.d.at(&mapping_start(m), key, "missing required key 'query'");
+            None
+        }
+    };
+    let record_type = match m.get_node("type") {
+        None => Some(DnsType::A),
+        Some(n) => read_dns_type(r, n, &join(key, "type")),
+    };
+    let nameserver = match m.get_node("nameserver") {
+        None => Some(None),
+        Some(n) => read_nameserver(r, n, &join(key, "nameserver")).map(Some),
+    };
+    let expect = match (m.get_node("expect"), record_type) {
+        (Some(n), Some(t)) => read_expect(r, n, &join(key, "expect"), t),
+        (None, Some(_)) => Some(default_expect()),
+        (_, None) => None,
+    };
+    Some(DnsCheck {
+        query: query?,
+        record_type: record_type?,
+        nameserver: nameserver?,
+        expect: expect?,
+    })
+}
+
+fn default_expect() -> DnsExpect {
+    DnsExpect {
+        rcode: Rcode::NoError,
+        answers_contain: Vec::new(),
+        answers_equal: None,
+        answers_match: None,
+        min_answers: 1,
+        max_latency: None,
+    }
+}
+
+fn read_dns_name(r: &mut Reader, node: &Node, key: &str) -> Option<String> {
+    let text = r.text(node, key)?;
+    let name = text.trim_end_matches('.').to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if !ok {
+        r.d.at(
+            node.span(),
+            key,
+            format!("'{text}' is not a valid DNS name"),
+        );
+        return None;
+    }
+    Some(name)
+}
+
+fn read_dns_type(r: &mut Reader, node: &Node, key: &str) -> Option<DnsType> {
+    let s = r.literal(node, key)?;
+    let found = DnsType::ALL
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(&s));
+    if found.is_none() {
+        let names: Vec<&str> = DnsType::ALL.iter().map(|(n, _)| *n).collect();
+        let msg = format!("record type '{s}' is not one of {}", names.join(", "));
+        r.d.at(node.span(), key, msg);
+    }
+    found.map(|(_, t)| *t)
+}
+
+/// `127.0.0.1`, `127.0.0.1:5353`, `::1` or `[::1]:5353`; port 53 when not given.
+fn read_nameserver(r: &mut Reader, node: &Node, key: &str) -> Option<SocketAddr> {
+    let text = r.text(node, key)?;
+    let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
+        text.parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 53))
+    });
+    if parsed.is_none() {
+        let msg = format!("'{text}' is not an IP address with an optional port");
+        r.d.hint(
+            node.span(),
+            key,
+            msg,
+            "e.g. 127.0.0.1:5353 or [::1]:53".into(),
+        );
+    }
+    parsed
+}
+
+fn read_expect(r: &mut Reader, node: &Node, key: &str, t: DnsType) -> Option<DnsExpect> {
+    let m = fields(r, node, key, EXPECT_KEYS)?;
+    let mut e = default_expect();
+    if let Some(n) = m.get_node("rcode") {
+        let k = join(key, "rcode");
+        let s = r.literal(n, &k)?;
+        match Rcode::ALL
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&s))
+        {
+            Some((_, rc)) => e.rcode = *rc,
+            None => {
+                let names: Vec<&str> = Rcode::ALL.iter().map(|(n, _)| *n).collect();
+                let hint =
+                    suggest(&s.to_ascii_lowercase(), &names).unwrap_or_else(|| names.join(", "));
+                r.d.hint(n.span(), &k, format!("unknown rcode '{s}'"), hint);
+                return None;
+            }
+        }
+    }
+    if e.rcode != Rcode::NoError {
+        e.min_answers = 0;
+    }
+    let norm = |v: Vec<String>| v.iter().map(|a| normalise_answer(t, a)).collect::<Vec<_>>();
+    if let Some(n) = m.get_node("answers_contain") {
+        e.answers_contain = norm(string_list(r, n, &join(key, "answers_contain"))?);
+    }
+    if let Some(n) = m.get_node("answers_equal") {
+        e.answers_equal = Some(norm(string_list(r, n, &join(key, "answers_equal"))?));
+    }
+    if let Some(n) = m.get_node("answers_match") {
+        e.answers_match = Some(r.regex(n, &join(key, "answers_match"))?);
+    }
+    if let Some(n) = m.get_node("min_answers") {
+        let k = join(key, "min_answers");
+        let s = r.literal(n, &k)?;
+        match s.trim().parse::<usize>() {
+            Ok(v) => e.min_answers = v,
+            Err(_) => {
+                r.d.at(
+                    n.span(),
+                    &k,
+                    format!("expected a whole number, found '{s}'"),
+                );
+                return None;
+            }
+        }
+    }
+    if let Some(n) = m.get_node("max_latency") {
+        e.max_latency = Some(r.duration(n, &join(key, "max_latency"))?);
+    }
+    if matches!(t, DnsType::A | DnsType::Aaaa) {
+        for a in e
+            .answers_contain
+            .iter()
+            .chain(e.answers_equal.iter().flatten())
+        {
+            if a.parse::<IpAddr>().is_err() {
+                let msg = format!(
+                    "'{a}' is not an IP address, so no {} answer can equal it",
+                    t.name()
+                );
+                r.d.at(&mapping_start(m), key, msg);
+                return None;
+            }
+        }
+    }
+    Some(e)
+}

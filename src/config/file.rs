@@ -1,0 +1,99 @@
+//! One probe file: a journey (`name:`, `steps:`, …), a `checks:` list, or both. `vars:` and
+//! `secrets:` at the top apply to everything in the file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use marked_yaml::Node;
+use marked_yaml::types::MarkedMappingNode;
+
+use super::check_model::Check;
+use super::checks::read_checks;
+use super::diag::{Diags, start_of};
+use super::journey::{
+    JOURNEY_ONLY_KEYS, TOP_KEYS, load_yaml, read_journey, read_values, secret_redactor,
+};
+use super::model::Journey;
+use super::reader::Reader;
+use super::refs::Env;
+
+/// What a file holds once it is valid.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub journey: Option<Journey>,
+    pub checks: Vec<Check>,
+}
+
+/// Parse and validate one probe file. Returns its probes only when there is no problem.
+pub fn parse_file(path: &Path, text: &str, env: &dyn Env) -> (Option<ParsedFile>, Diags) {
+    let mut r = Reader {
+        d: Diags::new(path),
+        values: BTreeMap::new(),
+        env,
+        base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+    };
+    // A byte-order mark is invisible in editors; do not let it become part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root = match load_yaml(text, &mut r.d) {
+        Some(Node::Mapping(m)) => m,
+        Some(other) => {
+            let msg = format!(
+                "a probe file is a mapping (name:, steps:, … or checks:), found {}",
+                super::reader::kind_name(&other)
+            );
+            r.d.at(&start_of(&other), "", msg);
+            return (None, r.d);
+        }
+        None => return (None, r.d),
+    };
+    let parsed = read_file(&mut r, &root);
+    // Read top to bottom, like the file.
+    r.d.items.sort_by_key(|d| (d.line, d.column));
+    // A message may quote an expanded value (a URL, a regex) that holds a secret.
+    let redactor = secret_redactor(&r, &root);
+    for d in &mut r.d.items {
+        d.message = redactor.redact(&d.message);
+        d.hint = d.hint.as_deref().map(|h| redactor.redact(h));
+    }
+    if r.d.is_empty() {
+        (Some(parsed), r.d)
+    } else {
+        (None, r.d)
+    }
+}
+
+fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
+    r.known_keys(root, "", TOP_KEYS);
+    read_values(r, root, "vars");
+    read_values(r, root, "secrets");
+    let redactor = secret_redactor(r, root);
+    let is_journey = root.get_node("name").is_some() || root.get_node("steps").is_some();
+    let checks_node = root.get_node("checks");
+    if !is_journey {
+        if checks_node.is_none() {
+            let msg = "a probe file holds a journey (name:, steps:), a checks: list, or both";
+            r.d.at(&super::diag::mapping_start(root), "", msg);
+        }
+        // Journey settings in a checks-only file would silently apply to nothing.
+        for k in root
+            .keys()
+            .filter(|k| JOURNEY_ONLY_KEYS.contains(&k.as_str()))
+        {
+            let msg = format!(
+                "'{}' belongs to a journey, and this file has none",
+                k.as_str()
+            );
+            let hint = "checks take their own timeout: and every: inside each check".to_string();
+            r.d.hint(k.span(), k.as_str(), msg, hint);
+        }
+    }
+    let journey = if is_journey {
+        read_journey(r, root, &redactor)
+    } else {
+        None
+    };
+    let checks = checks_node
+        .map(|n| read_checks(r, n, &redactor))
+        .unwrap_or_default();
+    ParsedFile { journey, checks }
+}
