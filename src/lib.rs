@@ -7,6 +7,7 @@
 //! YAML; nothing upstream knows how outcomes are displayed.
 
 pub mod browser;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod faultlab;

@@ -2,13 +2,34 @@
 //! and artifact paths, for a check its phase timings. Every string in here has already been
 //! through the probe's redactor.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::config::{Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
+
+/// Phase timings in milliseconds, kept in the order the phases happened; serialised as a
+/// JSON object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timings(pub Vec<(&'static str, f64)>);
+
+impl Timings {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Timings {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
 
 /// How one step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -99,9 +120,10 @@ pub struct RunResult {
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepRecord>,
-    /// Check phase timings in milliseconds (`dns`, `connect`, `tls`, `first_byte`, `total`).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub timings: BTreeMap<&'static str, f64>,
+    /// Check phase timings in milliseconds, in phase order (`dns`, `connect`, `tls`,
+    /// `first_byte`, `transfer`, `total`).
+    #[serde(skip_serializing_if = "Timings::is_empty")]
+    pub timings: Timings,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<PathBuf>,
     /// Closing the session failed; kept beside the outcome, never instead of it.
@@ -127,11 +149,32 @@ impl RunResult {
             started_at: humantime::format_rfc3339_millis(started_at).to_string(),
             duration_ms: 0.0,
             steps: Vec::new(),
-            timings: BTreeMap::new(),
+            timings: Timings::default(),
             artifacts: Vec::new(),
             teardown_error: None,
             incident: j.incident.clone(),
             runbook: j.runbook.clone(),
+        }
+    }
+
+    /// A result for a check run starting at `started_at`.
+    pub fn for_check(c: &crate::config::Check, started_at: std::time::SystemTime) -> RunResult {
+        RunResult {
+            probe: c.name.clone(),
+            kind: c.spec.kind(),
+            file: c.file.clone(),
+            outcome: Outcome::Success,
+            reason: None,
+            message: None,
+            phase: None,
+            started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+            duration_ms: 0.0,
+            steps: Vec::new(),
+            timings: Timings::default(),
+            artifacts: Vec::new(),
+            teardown_error: None,
+            incident: Vec::new(),
+            runbook: None,
         }
     }
 

@@ -13,7 +13,8 @@ use crate::outcome::{Outcome, Reason};
 
 use super::Format;
 use super::interrupt::Interrupt;
-use super::run::{Options, run_batch};
+use super::run::{Options, run_batch, summarise};
+use crate::report::human::Human;
 
 /// The example journeys, as shipped in `journeys/`.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -57,7 +58,9 @@ pub async fn run(args: Args) -> i32 {
     let interrupt = Interrupt::install();
     say!("fault lab running at {}\n", lab.base_url());
     say!("== 1. the healthy site: every journey should pass\n");
-    let healthy = run_batch(&journeys, &opts, &interrupt).await;
+    let human = Human::stdout();
+    let healthy = run_batch(&journeys, &opts, &human, &interrupt).await;
+    summarise(opts.format, &human, &healthy);
     let mut code = 0;
     if healthy.iter().any(|r| r.outcome != Outcome::Success) {
         code = 1;
@@ -73,7 +76,8 @@ pub async fn run(args: Args) -> i32 {
             .filter(|j| j.name == "login")
             .cloned()
             .collect();
-        let broken = run_batch(&login, &opts, &interrupt).await;
+        let broken = run_batch(&login, &opts, &human, &interrupt).await;
+        summarise(opts.format, &human, &broken);
         let caught = broken.iter().any(|r| r.reason == Some(Reason::LowContrast));
         if !caught {
             code = 1;

@@ -1,4 +1,5 @@
-//! `journeyprobe run [PATHS…]` — run journeys once and report.
+//! `journeyprobe run [PATHS…]` — run every probe once and report: the checks first, a
+//! bounded number at a time, then the journeys one after another in a real browser.
 
 use std::path::PathBuf;
 
@@ -8,8 +9,9 @@ use super::interrupt::Interrupt;
 
 use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
-use crate::config::{self, Env, Journey, ProcessEnv};
-use crate::journey::{Observer, Quiet, RunEnv, RunResult, run_journey};
+use crate::check::{CheckEnv, run_check};
+use crate::config::{self, Check, Env, Journey, ProcessEnv};
+use crate::journey::{Observer, Phase, Quiet, RunEnv, RunResult, run_journey};
 use crate::outcome::{Problem, exit_code};
 use crate::report::{human::Human, json};
 
@@ -17,9 +19,12 @@ use crate::report::{human::Human, json};
 pub struct Args {
     /// Journey files or folders (searched recursively for *.yaml / *.yml). Default: journeys/
     pub paths: Vec<PathBuf>,
-    /// Run only the journey with this name (repeatable).
-    #[arg(long = "journey", value_name = "NAME")]
-    pub journeys: Vec<String>,
+    /// Run only the probe (journey or check) with this name (repeatable).
+    #[arg(long = "probe", visible_alias = "journey", value_name = "NAME")]
+    pub probes: Vec<String>,
+    /// Run only the journeys, or only the checks.
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
     /// Use this WebDriver server (a Selenium Grid, a remote chromedriver) instead of
     /// starting chromedriver here. Without it, chromedriver is found through
     /// JOURNEYPROBE_CHROMEDRIVER or PATH and started on a free loopback port.
@@ -36,6 +41,21 @@ pub struct Args {
     pub no_artifacts: bool,
 }
 
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    Journeys,
+    Checks,
+}
+
+/// Checks running at the same time, at most.
+pub const CHECK_CONCURRENCY: usize = 16;
+
+/// The probes picked to run.
+pub struct Selection {
+    pub journeys: Vec<Journey>,
+    pub checks: Vec<Check>,
+}
+
 /// Everything a batch of journeys needs besides the journeys.
 pub struct Options {
     pub webdriver: Option<String>,
@@ -44,12 +64,9 @@ pub struct Options {
 }
 
 pub async fn run(args: Args) -> i32 {
-    let journeys = match load_selected(
-        &super::default_paths(args.paths),
-        &args.journeys,
-        &ProcessEnv,
-    ) {
-        Ok(j) => j,
+    let paths = super::default_paths(args.paths);
+    let selection = match load_selected(&paths, &args.probes, args.only, &ProcessEnv) {
+        Ok(s) => s,
         Err(code) => return code,
     };
     let opts = Options {
@@ -58,7 +75,12 @@ pub async fn run(args: Args) -> i32 {
         artifacts: (!args.no_artifacts).then_some(args.artifacts),
     };
     let interrupt = Interrupt::install();
-    let results = run_batch(&journeys, &opts, &interrupt).await;
+    let human = Human::stdout();
+    let mut results = run_checks(&selection.checks, &opts, &human, interrupt.token()).await;
+    if !selection.journeys.is_empty() && !interrupt.is_cancelled() {
+        results.extend(run_batch(&selection.journeys, &opts, &human, &interrupt).await);
+    }
+    summarise(opts.format, &human, &results);
     if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
         return super::EXIT_INTERRUPTED;
@@ -66,40 +88,90 @@ pub async fn run(args: Args) -> i32 {
     exit_code(results.iter().map(|r| r.outcome))
 }
 
-/// Load, validate, and pick the journeys named by `--journey`. Problems are printed to
-/// stderr and become exit code 2.
+/// Load, validate, and pick the probes named by `--probe` and `--only`. Problems are
+/// printed to stderr and become exit code 2.
 pub fn load_selected(
     paths: &[PathBuf],
     names: &[String],
+    only: Option<Only>,
     env: &dyn Env,
-) -> Result<Vec<Journey>, i32> {
+) -> Result<Selection, i32> {
     let loaded = config::load(paths, env).map_err(|problems| {
         for p in &problems {
             eprintln!("{p}");
         }
         eprintln!(
-            "error: {} problem(s) in the journey files; nothing ran",
+            "error: {} problem(s) in the probe files; nothing ran",
             problems.len()
         );
         super::EXIT_CONFIG
     })?;
-    let mut journeys = loaded.journeys;
+    let mut s = Selection {
+        journeys: loaded.journeys,
+        checks: loaded.checks,
+    };
     if !names.is_empty() {
-        let known: Vec<String> = journeys.iter().map(|j| j.name.clone()).collect();
+        let known: Vec<&String> = s
+            .journeys
+            .iter()
+            .map(|j| &j.name)
+            .chain(s.checks.iter().map(|c| &c.name))
+            .collect();
         if let Some(missing) = names.iter().find(|n| !known.contains(n)) {
+            let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
             eprintln!(
-                "error: no journey named '{missing}' (known: {})",
+                "error: no probe named '{missing}' (known: {})",
                 known.join(", ")
             );
             return Err(super::EXIT_CONFIG);
         }
-        journeys.retain(|j| names.contains(&j.name));
+        s.journeys.retain(|j| names.contains(&j.name));
+        s.checks.retain(|c| names.contains(&c.name));
     }
-    if journeys.is_empty() {
-        eprintln!("error: no journeys found in {}", show_paths(paths));
+    match only {
+        Some(Only::Journeys) => s.checks.clear(),
+        Some(Only::Checks) => s.journeys.clear(),
+        None => {}
+    }
+    if s.journeys.is_empty() && s.checks.is_empty() {
+        eprintln!("error: nothing to run in {}", show_paths(paths));
         return Err(super::EXIT_CONFIG);
     }
-    Ok(journeys)
+    Ok(s)
+}
+
+/// Run checks, [`CHECK_CONCURRENCY`] at a time, reporting each as it finishes.
+pub async fn run_checks(
+    checks: &[Check],
+    opts: &Options,
+    human: &Human,
+    cancel: &CancellationToken,
+) -> Vec<RunResult> {
+    use futures::StreamExt;
+    if checks.is_empty() {
+        return Vec::new();
+    }
+    let env = CheckEnv::new();
+    let runs = futures::stream::iter(checks).map(|c| {
+        let env = &env;
+        async move {
+            tokio::select! {
+                r = run_check(c, env) => r,
+                _ = cancel.cancelled() => {
+                    let mut r = RunResult::for_check(c, std::time::SystemTime::now());
+                    r.conclude(Some((Problem::new(crate::outcome::Reason::Cancelled, "interrupted"), Phase::Check { check: c.spec.kind() })));
+                    r
+                }
+            }
+        }
+    });
+    let mut stream = runs.buffer_unordered(CHECK_CONCURRENCY);
+    let mut results = Vec::new();
+    while let Some(r) = stream.next().await {
+        report(opts.format, human, &r);
+        results.push(r);
+    }
+    results
 }
 
 fn show_paths(paths: &[PathBuf]) -> String {
@@ -114,10 +186,10 @@ fn show_paths(paths: &[PathBuf]) -> String {
 pub async fn run_batch(
     journeys: &[Journey],
     opts: &Options,
+    human: &Human,
     interrupt: &Interrupt,
 ) -> Vec<RunResult> {
     let cancel = interrupt.token();
-    let human = Human::stdout();
     let (driver, url) = match &opts.webdriver {
         Some(url) => (None, url.clone()),
         None => match start_driver(cancel).await {
@@ -131,9 +203,8 @@ pub async fn run_batch(
                     .map(|j| RunResult::not_started(j, problem.clone()))
                     .collect();
                 for r in &results {
-                    report(opts.format, &human, r);
+                    report(opts.format, human, r);
                 }
-                summarise(opts.format, &human, &results);
                 return results;
             }
         },
@@ -153,7 +224,7 @@ pub async fn run_batch(
         cancel: cancel.clone(),
     };
     let observer: &dyn Observer = match opts.format {
-        Format::Human => &human,
+        Format::Human => human,
         Format::Json => &Quiet,
     };
     let mut results = Vec::new();
@@ -162,7 +233,7 @@ pub async fn run_batch(
             break;
         }
         let r = run_journey(j, &env, observer).await;
-        report(opts.format, &human, &r);
+        report(opts.format, human, &r);
         results.push(r);
     }
     drop(env);
@@ -170,7 +241,6 @@ pub async fn run_batch(
         d.stop().await;
         interrupt.disarm();
     }
-    summarise(opts.format, &human, &results);
     results
 }
 
@@ -191,7 +261,7 @@ fn report(format: Format, human: &Human, r: &RunResult) {
     }
 }
 
-fn summarise(format: Format, human: &Human, results: &[RunResult]) {
+pub fn summarise(format: Format, human: &Human, results: &[RunResult]) {
     if format == Format::Human {
         human.summary(results);
     }

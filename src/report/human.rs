@@ -73,8 +73,14 @@ pub fn duration(ms: f64) -> String {
 
 pub fn verdict(r: &RunResult) -> String {
     let took = duration(r.duration_ms);
+    let name = if r.kind == "journey" {
+        r.probe.clone()
+    } else {
+        format!("{} ({} check)", r.probe, r.kind)
+    };
+    let gap = if r.kind == "journey" { "\n" } else { "" };
     if r.outcome == Outcome::Success {
-        return format!("✓ {}: success in {took}\n\n", r.probe);
+        return format!("✓ {name}: success in {took}\n{gap}");
     }
     let mark = if r.outcome == Outcome::Failure {
         "✗"
@@ -82,13 +88,22 @@ pub fn verdict(r: &RunResult) -> String {
         "!"
     };
     let reason = r.reason.map(|x| x.as_str()).unwrap_or("unknown");
-    let mut s = format!("{mark} {}: {} ({reason})", r.probe, r.outcome);
+    let mut s = format!("{mark} {name}: {} ({reason})", r.outcome);
     if let Some(phase) = &r.phase {
         s.push_str(&format!(" in {phase}"));
     }
     s.push_str(&format!(" after {took}\n"));
     if let Some(m) = &r.message {
         s.push_str(&format!("    {m}\n"));
+    }
+    if !r.timings.is_empty() {
+        let phases: Vec<String> = r
+            .timings
+            .0
+            .iter()
+            .map(|(p, ms)| format!("{p} {}", duration(*ms)))
+            .collect();
+        s.push_str(&format!("    timings: {}\n", phases.join(" · ")));
     }
     if r.outcome == Outcome::Error {
         s.push_str("    (the prober could not measure; this is not counted against the target)\n");
@@ -105,13 +120,13 @@ pub fn verdict(r: &RunResult) -> String {
             s.push_str(&format!("      {}\n", a.display()));
         }
     }
-    s.push('\n');
+    s.push_str(gap);
     s
 }
 
 pub fn summary(t: Tally) -> String {
     let total = t.passed + t.failed + t.errors;
-    let noun = if total == 1 { "journey" } else { "journeys" };
+    let noun = if total == 1 { "probe" } else { "probes" };
     format!(
         "{total} {noun}: {} passed, {} failed, {} could not be verified\n",
         t.passed, t.failed, t.errors
