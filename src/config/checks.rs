@@ -90,7 +90,8 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
             }
         }
         [] => {
-            if !map.keys().any(|k| LATER_KINDS.contains(&k.as_str())) {
+            // An unknown key (already reported, with a suggestion) is most likely the kind.
+            if map.keys().all(|k| KINDS.contains(&k.as_str()) || CHECK_KEYS.contains(&k.as_str())) {
                 let msg = format!("a check needs a kind: one of {}", KINDS.join(", "));
                 r.d.at(&mapping_start(map), &key, msg);
             }

@@ -1,0 +1,273 @@
+//! Acceptance: dependency checks against real servers on loopback — the fault-lab site for
+//! `http`, a real dnsmasq started by the test for `dns` — through the binary, as a user runs it.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Lab, Scratch, json_results, show};
+use journeyprobe::faultlab::Faults;
+
+/// A dnsmasq answering for `fault-lab.test` names on a free loopback port; stopped on drop.
+struct Dns {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Dns {
+    fn start(args: &[&str]) -> Dns {
+        let port = UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("dnsmasq")
+            .args([
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                &format!("--port={port}"),
+            ])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dnsmasq starts (Debian package dnsmasq-base; scripts/test installs it)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let ready_by = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < ready_by, "dnsmasq did not start on {addr}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Dns { child, addr }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Dns {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Run the checks in `yaml` and return each result by probe name, with the exit code.
+fn run_checks(
+    s: &Scratch,
+    base_url: &str,
+    yaml: &str,
+) -> (i32, BTreeMap<String, serde_json::Value>) {
+    let file = s.path().join("checks.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let cmd = s.command(
+        base_url,
+        &["run", file.to_str().unwrap(), "--format", "json"],
+    );
+    let out = s.run(cmd);
+    let results: BTreeMap<String, serde_json::Value> = json_results(&out)
+        .into_iter()
+        .map(|r| (r["probe"].as_str().unwrap().to_string(), r))
+        .collect();
+    assert!(!results.is_empty(), "{}", show(&out));
+    (out.status.code().unwrap_or(-1), results)
+}
+
+fn assert_outcome(
+    results: &BTreeMap<String, serde_json::Value>,
+    probe: &str,
+    reason: Option<&str>,
+) {
+    let r = &results[probe];
+    match reason {
+        None => assert_eq!(r["outcome"], "success", "{probe}: {r:#}"),
+        Some(reason) => {
+            assert_eq!(r["outcome"], "failure", "{probe}: {r:#}");
+            assert_eq!(r["reason"], reason, "{probe}: {r:#}");
+        }
+    }
+}
+
+const DNS_RECORDS: &[&str] = &[
+    // Authoritative for the zone: a name not listed here does not exist (NXDOMAIN).
+    "--local=/fault-lab.test/",
+    "--address=/app.fault-lab.test/127.0.0.1",
+    "--txt-record=app.fault-lab.test,v=probe1",
+    "--cname=www.fault-lab.test,app.fault-lab.test",
+    "--mx-host=fault-lab.test,mail.fault-lab.test,10",
+];
+
+#[test]
+fn dns_checks_tell_right_changed_removed_and_silent_apart() {
+    let mut dns = Dns::start(DNS_RECORDS);
+    let ns = dns.addr;
+    let yaml = format!(
+        r#"checks:
+  - name: right
+    dns: {{ query: app.fault-lab.test, type: A, nameserver: "{ns}", expect: {{ answers_contain: [127.0.0.1], max_latency: 2s }} }}
+  - name: changed
+    dns: {{ query: app.fault-lab.test, type: A, nameserver: "{ns}", expect: {{ answers_equal: [127.0.0.2] }} }}
+  - name: removed
+    dns: {{ query: old.fault-lab.test, type: A, nameserver: "{ns}" }}
+  - name: no_aaaa
+    dns: {{ query: www.fault-lab.test, type: MX, nameserver: "{ns}" }}
+  - name: txt
+    dns: {{ query: app.fault-lab.test, type: TXT, nameserver: "{ns}", expect: {{ answers_equal: ["v=probe1"] }} }}
+  - name: cname
+    dns: {{ query: www.fault-lab.test, type: CNAME, nameserver: "{ns}", expect: {{ answers_match: "^app\\." }} }}
+  - name: mx
+    dns: {{ query: fault-lab.test, type: MX, nameserver: "{ns}", expect: {{ answers_equal: ["10 mail.fault-lab.test"] }} }}
+  - name: expected_gone
+    dns: {{ query: old.fault-lab.test, nameserver: "{ns}", expect: {{ rcode: nxdomain }} }}
+"#
+    );
+    let s = Scratch::new();
+    let (code, r) = run_checks(&s, "http://127.0.0.1:1", &yaml);
+    assert_eq!(code, 1);
+    assert_outcome(&r, "right", None);
+    assert_outcome(&r, "changed", Some("dns_answer_mismatch"));
+    assert_outcome(&r, "removed", Some("dns_nxdomain"));
+    assert_outcome(&r, "no_aaaa", Some("dns_no_answer"));
+    assert_outcome(&r, "txt", None);
+    assert_outcome(&r, "cname", None);
+    assert_outcome(&r, "mx", None);
+    assert_outcome(&r, "expected_gone", None);
+    assert!(
+        r["right"]["timings"]["dns"].as_f64().is_some(),
+        "{:#}",
+        r["right"]
+    );
+
+    // The nameserver under test stops answering: that is the target's dns_timeout.
+    dns.stop();
+    let yaml = format!(
+        "checks:\n  - name: silent\n    timeout: 1s\n    dns: {{ query: app.fault-lab.test, nameserver: \"{ns}\" }}\n"
+    );
+    let (code, r) = run_checks(&s, "http://127.0.0.1:1", &yaml);
+    assert_eq!(code, 1);
+    assert_outcome(&r, "silent", Some("dns_timeout"));
+}
+
+#[test]
+fn http_checks_report_each_kind_of_mismatch() {
+    let lab = Lab::start();
+    let base = lab.base_url();
+    let closed = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let yaml = format!(
+        r#"vars: {{ base: "${{env:BASE_URL}}" }}
+checks:
+  - name: ok
+    http: {{ url: "${{base}}/login", status: [200], body_contains: "Sign in", body_matches: "<title>Sign in", header_matches: {{ content-type: "^text/html" }} }}
+  - name: status
+    http: {{ url: "${{base}}/missing", status: [2xx] }}
+  - name: redirect_ok
+    http: {{ url: "${{base}}/", follow_redirects: false, status: [302], redirect_to: "/login$" }}
+  - name: redirect_elsewhere
+    http: {{ url: "${{base}}/", follow_redirects: false, redirect_to: "/dashboard$" }}
+  - name: no_redirect
+    http: {{ url: "${{base}}/login", redirect_to: "/login$" }}
+  - name: followed
+    http: {{ url: "${{base}}/", status: [200], redirect_to: "/login$", body_contains: "Sign in" }}
+  - name: body
+    http: {{ url: "${{base}}/login", body_contains: "Welcome back" }}
+  - name: body_regex
+    http: {{ url: "${{base}}/login", body_matches: "id=\"nope\"" }}
+  - name: header
+    http: {{ url: "${{base}}/login", header_matches: {{ content-type: "^application/json" }} }}
+  - name: refused
+    http: {{ url: "http://127.0.0.1:{closed}/" }}
+  - name: post_form
+    http: {{ url: "${{base}}/login", method: POST, headers: {{ content-type: application/x-www-form-urlencoded }}, body: "username=a%40b.c&password=wrong", status: [401], body_contains: "Invalid email or password" }}
+"#
+    );
+    let s = Scratch::new();
+    let (code, r) = run_checks(&s, &base, &yaml);
+    assert_eq!(code, 1);
+    assert_outcome(&r, "ok", None);
+    assert_outcome(&r, "status", Some("status_mismatch"));
+    assert_outcome(&r, "redirect_ok", None);
+    assert_outcome(&r, "redirect_elsewhere", Some("redirect_mismatch"));
+    assert_outcome(&r, "no_redirect", Some("redirect_mismatch"));
+    assert_outcome(&r, "followed", None);
+    assert_outcome(&r, "body", Some("body_mismatch"));
+    assert_outcome(&r, "body_regex", Some("body_mismatch"));
+    assert_outcome(&r, "header", Some("header_mismatch"));
+    assert_outcome(&r, "refused", Some("connect_refused"));
+    assert_outcome(&r, "post_form", None);
+    let t = &r["ok"]["timings"];
+    for phase in ["dns", "connect", "first_byte", "transfer", "total"] {
+        assert!(t[phase].as_f64().is_some(), "{phase} missing: {t:#}");
+    }
+}
+
+#[test]
+fn http_latency_limit_and_timeout_against_a_slowed_site() {
+    let lab = Lab::start();
+    lab.set(Faults {
+        slow_ms: 600,
+        ..Faults::default()
+    });
+    let yaml = r#"vars: { base: "${env:BASE_URL}" }
+checks:
+  - name: within
+    http: { url: "${base}/login", max_latency: 5s }
+  - name: too_slow
+    http: { url: "${base}/login", max_latency: 200ms }
+  - name: gave_up
+    timeout: 300ms
+    http: { url: "${base}/login" }
+"#;
+    let s = Scratch::new();
+    let (code, r) = run_checks(&s, &lab.base_url(), yaml);
+    assert_eq!(code, 1);
+    assert_outcome(&r, "within", None);
+    assert_outcome(&r, "too_slow", Some("latency_exceeded"));
+    assert_outcome(&r, "gave_up", Some("timeout"));
+}
+
+#[test]
+fn only_and_probe_pick_what_runs() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let file = s.path().join("mixed.yaml");
+    std::fs::write(
+        &file,
+        "vars: { base: \"${env:BASE_URL}\" }\nchecks:\n  - name: route\n    http: { url: \"${base}/login\" }\n\
+         \x20 - name: other\n    http: { url: \"${base}/missing\" }\n",
+    )
+    .unwrap();
+    let login = concat!(env!("CARGO_MANIFEST_DIR"), "/journeys/login.yaml");
+    let path = file.to_str().unwrap();
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", path, login, "--only", "checks", "--format", "json"],
+    ));
+    let names: Vec<String> = json_results(&out)
+        .iter()
+        .map(|r| r["probe"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{}", show(&out));
+    assert!(!names.contains(&"login".to_string()));
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", path, login, "--probe", "route", "--format", "json"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let names: Vec<String> = json_results(&out)
+        .iter()
+        .map(|r| r["probe"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["route".to_string()]);
+}
