@@ -95,8 +95,16 @@ pub enum Reason {
     LatencyExceeded,
     /// HTTP/TLS: the certificate is not valid for this host (untrusted, expired, wrong name).
     TlsInvalid,
-    /// HTTP: the target's answer is not valid HTTP.
+    /// HTTP/TLS: the target's answer is not valid HTTP or TLS.
     ProtocolError,
+    /// TLS: the certificate is valid but expires in fewer days than `min_days_left`.
+    TlsExpiring,
+    /// TLS: the certificate has expired (or is not valid yet).
+    TlsExpired,
+    /// TLS: the certificate is not valid for the host name.
+    TlsHostnameMismatch,
+    /// TLS: the certificate chain does not lead to a trusted root.
+    TlsUntrusted,
     // --- the prober could not measure (error) ---
     /// No WebDriver server answered at the configured URL.
     WebdriverUnreachable,
@@ -133,7 +141,8 @@ impl Reason {
             | HttpErrorPage | DnsNxdomain | DnsServfail | DnsRefused | DnsRcodeMismatch
             | DnsNoAnswer | DnsAnswerMismatch | DnsTimeout | NameNotResolved | ConnectRefused
             | ConnectFailed | Timeout | StatusMismatch | RedirectMismatch | BodyMismatch
-            | HeaderMismatch | LatencyExceeded | TlsInvalid | ProtocolError => Outcome::Failure,
+            | HeaderMismatch | LatencyExceeded | TlsInvalid | ProtocolError | TlsExpiring
+            | TlsExpired | TlsHostnameMismatch | TlsUntrusted => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
             | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
             | ProberNetwork | ResolverUnavailable | Cancelled => Outcome::Error,
@@ -172,6 +181,10 @@ impl Reason {
             LatencyExceeded => "latency_exceeded",
             TlsInvalid => "tls_invalid",
             ProtocolError => "protocol_error",
+            TlsExpiring => "tls_expiring",
+            TlsExpired => "tls_expired",
+            TlsHostnameMismatch => "tls_hostname_mismatch",
+            TlsUntrusted => "tls_untrusted",
             WebdriverUnreachable => "webdriver_unreachable",
             SessionNotCreated => "session_not_created",
             SessionLost => "session_lost",

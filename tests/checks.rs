@@ -271,3 +271,135 @@ fn only_and_probe_pick_what_runs() {
         .collect();
     assert_eq!(names, vec!["route".to_string()]);
 }
+
+/// TLS servers on loopback, one per certificate, all signed by a test CA (but `untrusted`).
+struct TlsLab {
+    ports: BTreeMap<&'static str, u16>,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn leaf(
+    name: &str,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+    issuer: &rcgen::Issuer<'_, rcgen::KeyPair>,
+) -> (rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
+    params.not_before = not_before;
+    params.not_after = not_after;
+    (params.signed_by(&key, issuer).unwrap(), key)
+}
+
+impl TlsLab {
+    /// Returns the lab and the CA certificate as PEM.
+    fn start() -> (TlsLab, String) {
+        use time::{Duration as D, OffsetDateTime};
+        let now = OffsetDateTime::now_utc();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params.not_before = now - D::days(1);
+        ca_params.not_after = now + D::days(3650);
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let other_key = rcgen::KeyPair::generate().unwrap();
+        let mut other_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        other_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let stranger = rcgen::CertifiedIssuer::self_signed(other_params, other_key).unwrap();
+        let name = "app.fault-lab.test";
+        let certs = [
+            (
+                "good",
+                leaf(name, now - D::days(1), now + D::days(400), &ca),
+            ),
+            (
+                "expiring",
+                leaf(name, now - D::days(80), now + D::days(5), &ca),
+            ),
+            (
+                "expired",
+                leaf(name, now - D::days(90), now - D::days(1), &ca),
+            ),
+            (
+                "wrong_name",
+                leaf(
+                    "other.fault-lab.test",
+                    now - D::days(1),
+                    now + D::days(400),
+                    &ca,
+                ),
+            ),
+            (
+                "untrusted",
+                leaf(name, now - D::days(1), now + D::days(400), &stranger),
+            ),
+        ];
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut ports = BTreeMap::new();
+        for (label, (cert, key)) in certs {
+            let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let key_der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+            let config = rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![cert.der().clone()], key_der)
+                .unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+            let listener = rt
+                .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+                .unwrap();
+            ports.insert(label, listener.local_addr().unwrap().port());
+            rt.spawn(async move {
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let _ = acceptor.accept(tcp).await;
+                    });
+                }
+            });
+        }
+        (TlsLab { ports, _rt: rt }, ca.pem())
+    }
+}
+
+#[test]
+fn tls_checks_catch_expiring_expired_misnamed_and_untrusted_certificates() {
+    let (lab, ca_pem) = TlsLab::start();
+    let s = Scratch::new();
+    std::fs::write(s.path().join("ca.pem"), ca_pem).unwrap();
+    let mut yaml = String::from("checks:\n");
+    for (label, port) in &lab.ports {
+        yaml.push_str(&format!(
+            "  - name: {label}\n    tls: {{ host: 127.0.0.1, port: {port}, sni: app.fault-lab.test, min_days_left: 14, ca: ca.pem }}\n"
+        ));
+    }
+    let (code, r) = run_checks(&s, "http://127.0.0.1:1", &yaml);
+    assert_eq!(code, 1);
+    assert_outcome(&r, "good", None);
+    assert_outcome(&r, "expiring", Some("tls_expiring"));
+    assert!(
+        r["expiring"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expires in 4 day")
+            || r["expiring"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("expires in 5 day"),
+        "{:#}",
+        r["expiring"]
+    );
+    assert_outcome(&r, "expired", Some("tls_expired"));
+    assert_outcome(&r, "wrong_name", Some("tls_hostname_mismatch"));
+    assert_outcome(&r, "untrusted", Some("tls_untrusted"));
+    assert!(
+        r["good"]["timings"]["tls"].as_f64().is_some(),
+        "{:#}",
+        r["good"]
+    );
+}

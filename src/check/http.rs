@@ -169,7 +169,11 @@ async fn exchange(
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 
-async fn within<F: Future>(deadline: Instant, what: &str, fut: F) -> Result<F::Output, Problem> {
+pub(super) async fn within<F: Future>(
+    deadline: Instant,
+    what: &str,
+    fut: F,
+) -> Result<F::Output, Problem> {
     tokio::time::timeout_at(deadline, fut).await.map_err(|_| {
         Problem::new(
             Reason::Timeout,
@@ -178,7 +182,7 @@ async fn within<F: Future>(deadline: Instant, what: &str, fut: F) -> Result<F::O
     })
 }
 
-async fn connect(
+pub(super) async fn connect(
     addrs: &[SocketAddr],
     host: &str,
     deadline: Instant,
@@ -395,13 +399,10 @@ fn judge(
 
 /// A rustls client config: verifying against the system's roots, or (`tls_verify: false`)
 /// accepting any certificate.
-pub fn tls_configs() -> (Arc<rustls::ClientConfig>, Arc<rustls::ClientConfig>) {
+pub fn tls_configs(
+    roots: Arc<rustls::RootCertStore>,
+) -> (Arc<rustls::ClientConfig>, Arc<rustls::ClientConfig>) {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        let _ = roots.add(cert);
-    }
     let verified = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map(|b| b.with_root_certificates(roots).with_no_client_auth())
@@ -415,6 +416,15 @@ pub fn tls_configs() -> (Arc<rustls::ClientConfig>, Arc<rustls::ClientConfig>) {
         })
         .expect("the default protocol versions are supported by the default provider");
     (Arc::new(verified), Arc::new(unverified))
+}
+
+/// The system's trust anchors (Debian: /etc/ssl/certs).
+pub fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    roots
 }
 
 /// `tls_verify: false`: the handshake still happens, the certificate is not judged.

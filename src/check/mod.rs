@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use crate::result::{Phase, RunResult};
 
 /// What checks share within one run: TLS configurations and the system resolver.
 pub struct CheckEnv {
+    /// The system's trust anchors.
+    pub roots: Arc<rustls::RootCertStore>,
     pub tls: Arc<rustls::ClientConfig>,
     pub tls_unverified: Arc<rustls::ClientConfig>,
     /// None when resolv.conf cannot be read; host names then cannot be resolved.
@@ -26,13 +29,15 @@ pub struct CheckEnv {
 
 impl CheckEnv {
     pub fn new() -> CheckEnv {
-        let (tls, tls_unverified) = http::tls_configs();
+        let roots = Arc::new(http::system_roots());
+        let (tls, tls_unverified) = http::tls_configs(roots.clone());
         let resolver = TokioResolver::builder_tokio().ok().and_then(|mut b| {
             // Every run asks again: a cached answer could hide a changed record.
             b.options_mut().cache_size = 0;
             b.build().ok()
         });
         CheckEnv {
+            roots,
             tls,
             tls_unverified,
             resolver,
@@ -90,6 +95,7 @@ pub async fn run_check(c: &Check, env: &CheckEnv) -> RunResult {
     let outcome = match &c.spec {
         CheckSpec::Http(h) => http::run(h, env, deadline, &mut timings).await,
         CheckSpec::Dns(d) => dns::run(d, deadline, &mut timings).await,
+        CheckSpec::Tls(t) => tls::run(t, env, deadline, &mut timings).await,
     };
     let mut result = RunResult::for_check(c, started_at);
     result.duration_ms = crate::journey::runner::ms(start.elapsed());

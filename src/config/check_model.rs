@@ -28,6 +28,7 @@ pub struct Check {
 pub enum CheckSpec {
     Http(HttpCheck),
     Dns(DnsCheck),
+    Tls(TlsCheck),
 }
 
 impl CheckSpec {
@@ -36,6 +37,7 @@ impl CheckSpec {
         match self {
             CheckSpec::Http(_) => "http",
             CheckSpec::Dns(_) => "dns",
+            CheckSpec::Tls(_) => "tls",
         }
     }
 }
@@ -95,6 +97,28 @@ impl std::fmt::Display for StatusRange {
         } else {
             write!(f, "{}xx", self.low / 100)
         }
+    }
+}
+
+/// Default `min_days_left` of a TLS check.
+pub const DEFAULT_MIN_DAYS_LEFT: u32 = 14;
+
+/// A TLS certificate check.
+#[derive(Clone, Debug)]
+pub struct TlsCheck {
+    pub host: String,
+    pub port: u16,
+    /// Name sent in SNI and verified against the certificate; the host by default.
+    pub sni: Option<String>,
+    pub min_days_left: u32,
+    /// Trust anchors from `ca:` (PEM); the system's roots when None.
+    pub ca: Option<Vec<rustls::pki_types::CertificateDer<'static>>>,
+}
+
+impl TlsCheck {
+    /// The name the certificate must be valid for.
+    pub fn server_name(&self) -> &str {
+        self.sni.as_deref().unwrap_or(&self.host)
     }
 }
 

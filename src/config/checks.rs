@@ -7,8 +7,8 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
 use super::check_model::{
-    Check, CheckSpec, DEFAULT_CHECK_TIMEOUT, DnsCheck, DnsExpect, DnsType, HttpCheck, Rcode,
-    StatusRange, normalise_answer,
+    Check, CheckSpec, DEFAULT_CHECK_TIMEOUT, DEFAULT_MIN_DAYS_LEFT, DnsCheck, DnsExpect, DnsType,
+    HttpCheck, Rcode, StatusRange, TlsCheck, normalise_answer,
 };
 use super::diag::{mapping_start, position, start_of, suggest};
 use super::journey::{is_probe_name, show};
@@ -16,9 +16,9 @@ use super::reader::{Reader, join, kind_name};
 use crate::redact::Redactor;
 
 /// Check kinds this version runs.
-pub const KINDS: &[&str] = &["http", "dns"];
+pub const KINDS: &[&str] = &["http", "dns", "tls"];
 /// Kinds described in the design but not available yet: a clear message beats "unknown".
-const LATER_KINDS: &[&str] = &["bucket", "tls"];
+const LATER_KINDS: &[&str] = &["bucket"];
 const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
 
 pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
@@ -86,12 +86,16 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
             let n = map.get_node(kind)?;
             match *kind {
                 "http" => read_http(r, n, &k).map(CheckSpec::Http),
-                _ => read_dns(r, n, &k).map(CheckSpec::Dns),
+                "dns" => read_dns(r, n, &k).map(CheckSpec::Dns),
+                _ => read_tls(r, n, &k).map(CheckSpec::Tls),
             }
         }
         [] => {
             // An unknown key (already reported, with a suggestion) is most likely the kind.
-            if map.keys().all(|k| KINDS.contains(&k.as_str()) || CHECK_KEYS.contains(&k.as_str())) {
+            if map
+                .keys()
+                .all(|k| KINDS.contains(&k.as_str()) || CHECK_KEYS.contains(&k.as_str()))
+            {
                 let msg = format!("a check needs a kind: one of {}", KINDS.join(", "));
                 r.d.at(&mapping_start(map), &key, msg);
             }
@@ -548,4 +552,88 @@ fn read_expect(r: &mut Reader, node: &Node, key: &str, t: DnsType) -> Option<Dns
         }
     }
     Some(e)
+}
+
+const TLS_KEYS: &[&str] = &["host", "port", "sni", "min_days_left", "ca"];
+
+fn read_tls(r: &mut Reader, node: &Node, key: &str) -> Option<TlsCheck> {
+    let m = fields(r, node, key, TLS_KEYS)?;
+    let host = match m.get_node("host") {
+        Some(n) => r.text(n, &join(key, "host")),
+        None => {
+            r.d.at(&mapping_start(m), key, "missing required key 'host'");
+            None
+        }
+    };
+    let port = match m.get_node("port") {
+        None => Some(443),
+        Some(n) => whole_number(r, n, &join(key, "port"), 1, 65535).map(|p| p as u16),
+    };
+    let sni = m
+        .get_node("sni")
+        .and_then(|n| read_dns_name(r, n, &join(key, "sni")));
+    let min_days_left = match m.get_node("min_days_left") {
+        None => Some(DEFAULT_MIN_DAYS_LEFT),
+        Some(n) => whole_number(r, n, &join(key, "min_days_left"), 0, 3650).map(|d| d as u32),
+    };
+    let ca = match m.get_node("ca") {
+        None => Some(None),
+        Some(n) => read_ca(r, n, &join(key, "ca")).map(Some),
+    };
+    Some(TlsCheck {
+        host: host?,
+        port: port?,
+        sni,
+        min_days_left: min_days_left?,
+        ca: ca?,
+    })
+}
+
+fn whole_number(r: &mut Reader, node: &Node, key: &str, min: u64, max: u64) -> Option<u64> {
+    let s = r.literal(node, key)?;
+    match s.trim().parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Some(v),
+        _ => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("expected a whole number from {min} to {max}, found '{s}'"),
+            );
+            None
+        }
+    }
+}
+
+/// A PEM file of trust anchors, relative to the probe file.
+fn read_ca(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+) -> Option<Vec<rustls::pki_types::CertificateDer<'static>>> {
+    use rustls::pki_types::pem::PemObject;
+    let text = r.text(node, key)?;
+    let path = r.base_dir.join(&text);
+    let certs: Result<Vec<_>, _> = match rustls::pki_types::CertificateDer::pem_file_iter(&path) {
+        Ok(iter) => iter.collect(),
+        Err(e) => Err(e),
+    };
+    match certs {
+        Ok(c) if !c.is_empty() => Some(c),
+        Ok(_) => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("{} holds no PEM certificate", path.display()),
+            );
+            None
+        }
+        Err(e) => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("cannot read certificates from {}: {e}", path.display()),
+            );
+            None
+        }
+    }
 }

@@ -1,0 +1,205 @@
+//! `tls` checks: connect, handshake with full verification (chain, name, validity), then
+//! judge how long the certificate has left. The verifier records the certificate it was shown,
+//! so even a failed handshake reports the certificate's dates.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use tokio::time::Instant;
+
+use super::CheckEnv;
+use super::dns::Timings;
+use super::http::{connect, within};
+use crate::config::check_model::TlsCheck;
+use crate::outcome::{Problem, Reason};
+
+pub async fn run(
+    c: &TlsCheck,
+    env: &CheckEnv,
+    deadline: Instant,
+    timings: &mut Timings,
+) -> Result<(), Problem> {
+    let t = Instant::now();
+    let addrs = env.resolve(&c.host, c.port, deadline).await?;
+    timings.push(("dns", t.elapsed()));
+    let t = Instant::now();
+    let tcp = connect(&addrs, &c.host, deadline).await?;
+    timings.push(("connect", t.elapsed()));
+
+    let seen: Arc<Mutex<Option<CertificateDer<'static>>>> = Arc::default();
+    let config = client_config(c, env, seen.clone())?;
+    let name = ServerName::try_from(c.server_name().to_string()).map_err(|e| {
+        Problem::new(
+            Reason::TlsHostnameMismatch,
+            format!("'{}' cannot be a TLS server name: {e}", c.server_name()),
+        )
+    })?;
+    let t = Instant::now();
+    let what = format!("TLS handshake with {}:{}", c.host, c.port);
+    let handshake = within(
+        deadline,
+        &what,
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp),
+    )
+    .await?;
+    timings.push(("tls", t.elapsed()));
+    let leaf = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let dates = leaf.as_ref().and_then(|der| not_after(der));
+    if let Err(e) = handshake {
+        return Err(classify(c, &e, dates));
+    }
+    let Some(expires) = dates else {
+        return Err(Problem::new(
+            Reason::ProtocolError,
+            format!("{what}: the certificate's validity could not be read"),
+        ));
+    };
+    let left = expires
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    let days = left.as_secs() / 86_400;
+    if days < u64::from(c.min_days_left) {
+        return Err(Problem::new(
+            Reason::TlsExpiring,
+            format!(
+                "the certificate of {} expires in {days} day(s), on {}; min_days_left is {}",
+                c.server_name(),
+                humantime::format_rfc3339_seconds(expires),
+                c.min_days_left
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn classify(c: &TlsCheck, e: &std::io::Error, expires: Option<SystemTime>) -> Problem {
+    let name = c.server_name();
+    let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return Problem::new(
+            Reason::ConnectFailed,
+            format!("TLS with {}:{}: {e}", c.host, c.port),
+        );
+    };
+    let when = expires
+        .map(|t| format!(" (not after {})", humantime::format_rfc3339_seconds(t)))
+        .unwrap_or_default();
+    match tls {
+        rustls::Error::InvalidCertificate(ce) => match ce {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => Problem::new(
+                Reason::TlsExpired,
+                format!("the certificate of {name} has expired{when}"),
+            ),
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                Problem::new(
+                    Reason::TlsExpired,
+                    format!("the certificate of {name} is not valid yet"),
+                )
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                Problem::new(
+                    Reason::TlsHostnameMismatch,
+                    format!("the certificate is not valid for {name}: {ce:?}"),
+                )
+            }
+            other => Problem::new(
+                Reason::TlsUntrusted,
+                format!("the certificate of {name} is not trusted: {other:?}"),
+            ),
+        },
+        other => Problem::new(
+            Reason::ProtocolError,
+            format!("TLS with {}:{}: {other}", c.host, c.port),
+        ),
+    }
+}
+
+/// When the certificate stops being valid.
+fn not_after(der: &CertificateDer<'_>) -> Option<SystemTime> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    let ts = cert.validity().not_after.timestamp();
+    u64::try_from(ts)
+        .ok()
+        .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+}
+
+fn client_config(
+    c: &TlsCheck,
+    env: &CheckEnv,
+    seen: Arc<Mutex<Option<CertificateDer<'static>>>>,
+) -> Result<Arc<rustls::ClientConfig>, Problem> {
+    let provider = env.tls.crypto_provider().clone();
+    let roots = match &c.ca {
+        Some(certs) => {
+            let mut store = rustls::RootCertStore::empty();
+            for cert in certs {
+                let _ = store.add(cert.clone());
+            }
+            Arc::new(store)
+        }
+        None => env.roots.clone(),
+    };
+    let inner = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .build()
+        .map_err(|e| {
+            Problem::new(
+                Reason::TlsUntrusted,
+                format!("no usable trust anchors: {e}"),
+            )
+        })?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Problem::new(Reason::ProtocolError, format!("TLS set-up: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Recording { inner, seen }))
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// Verifies exactly as WebPKI does, remembering the end-entity certificate it was shown.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    seen: Arc<Mutex<Option<CertificateDer<'static>>>>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        *self.seen.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(end_entity.clone().into_owned());
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(m, c, d)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(m, c, d)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
