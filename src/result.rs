@@ -9,6 +9,17 @@ use serde::Serialize;
 use crate::config::{Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
 
+/// A prerequisite check's verdict, attached to the journey that failed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Prerequisite {
+    pub check: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// Phase timings in milliseconds, kept in the order the phases happened; serialised as a
 /// JSON object.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -126,6 +137,9 @@ pub struct RunResult {
     pub timings: Timings,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<PathBuf>,
+    /// When a journey failed: how the checks it depends on fared, run right after it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub prerequisites: Vec<Prerequisite>,
     /// Closing the session failed; kept beside the outcome, never instead of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teardown_error: Option<String>,
@@ -151,6 +165,7 @@ impl RunResult {
             steps: Vec::new(),
             timings: Timings::default(),
             artifacts: Vec::new(),
+            prerequisites: Vec::new(),
             teardown_error: None,
             incident: j.incident.clone(),
             runbook: j.runbook.clone(),
@@ -172,6 +187,7 @@ impl RunResult {
             steps: Vec::new(),
             timings: Timings::default(),
             artifacts: Vec::new(),
+            prerequisites: Vec::new(),
             teardown_error: None,
             incident: Vec::new(),
             runbook: None,

@@ -625,3 +625,71 @@ fn after_journeyprobe_is_killed_outright_the_next_run_cleans_up_its_browsers() {
     let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--no-artifacts"]));
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
+
+#[test]
+fn a_failed_journey_names_the_prerequisite_that_fails() {
+    let lab = Lab::start();
+    lab.set(Faults {
+        dashboard_404: true,
+        ..Faults::default()
+    });
+    let s = Scratch::new();
+    let journey = s.path().join("with_deps.yaml");
+    std::fs::write(
+        &journey,
+        r##"name: signin
+depends_on: [dashboard_route, login_route]
+vars: { base: "${env:BASE_URL}" }
+secrets: { password: "${env:LOGIN_PASSWORD}" }
+steps:
+  - goto: ${base}/login
+  - fill: { selector: "#username", value: "deps@example.com" }
+  - fill: { selector: "#password", value: "${password}" }
+  - click: "button[type=submit]"
+  - assert_text: { selector: "#welcome", contains: "Welcome" }
+checks:
+  - name: login_route
+    http: { url: "${base}/login", body_contains: "Sign in" }
+  - name: dashboard_route
+    http: { url: "${base}/dashboard", status: [200] }
+"##,
+    )
+    .unwrap();
+    let path = journey.to_str().unwrap();
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", path, "--only", "journeys", "--no-artifacts"],
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("prerequisite dashboard_route fails: status_mismatch"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("prerequisite login_route passes"),
+        "{stdout}"
+    );
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            path,
+            "--probe",
+            "signin",
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    ));
+    let r = &json_results(&out)[0];
+    let deps = r["prerequisites"]
+        .as_array()
+        .expect("prerequisites in JSON");
+    let failing: Vec<&str> = deps
+        .iter()
+        .filter(|d| d["outcome"] == "failure")
+        .map(|d| d["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, vec!["dashboard_route"], "{r:#}");
+}

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::config::{Check, CheckSpec};
 use crate::outcome::{Problem, Reason};
-use crate::result::{Phase, RunResult};
+use crate::result::{Phase, Prerequisite, RunResult};
 
 /// What checks share within one run: TLS configurations and the system resolver.
 pub struct CheckEnv {
@@ -84,6 +84,22 @@ impl Default for CheckEnv {
     fn default() -> Self {
         CheckEnv::new()
     }
+}
+
+/// After a journey failed, run the checks it depends on, all at once, and attach their
+/// verdicts: "login failed at step 5; prerequisite assets_route fails: status_mismatch".
+pub async fn attribute(result: &mut RunResult, prerequisites: &[&Check], env: &CheckEnv) {
+    let runs = prerequisites.iter().map(|c| run_check(c, env));
+    result.prerequisites = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .map(|r| Prerequisite {
+            check: r.probe,
+            outcome: r.outcome,
+            reason: r.reason,
+            message: r.message,
+        })
+        .collect();
 }
 
 /// Run one check under its own timeout.

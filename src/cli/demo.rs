@@ -13,7 +13,7 @@ use crate::outcome::{Outcome, Reason};
 
 use super::Format;
 use super::interrupt::Interrupt;
-use super::run::{Options, run_batch, summarise};
+use super::run::{Batch, Options, run_batch, summarise};
 use crate::report::human::Human;
 
 /// The example journeys, as shipped in `journeys/`.
@@ -59,7 +59,16 @@ pub async fn run(args: Args) -> i32 {
     say!("fault lab running at {}\n", lab.base_url());
     say!("== 1. the healthy site: every journey should pass\n");
     let human = Human::stdout();
-    let healthy = run_batch(&journeys, &opts, &human, &interrupt).await;
+    let healthy = run_batch(
+        Batch {
+            journeys: &journeys,
+            prerequisites: &[],
+        },
+        &opts,
+        &human,
+        &interrupt,
+    )
+    .await;
     summarise(opts.format, &human, &healthy);
     let mut code = 0;
     if healthy.iter().any(|r| r.outcome != Outcome::Success) {
@@ -76,7 +85,16 @@ pub async fn run(args: Args) -> i32 {
             .filter(|j| j.name == "login")
             .cloned()
             .collect();
-        let broken = run_batch(&login, &opts, &human, &interrupt).await;
+        let broken = run_batch(
+            Batch {
+                journeys: &login,
+                prerequisites: &[],
+            },
+            &opts,
+            &human,
+            &interrupt,
+        )
+        .await;
         summarise(opts.format, &human, &broken);
         let caught = broken.iter().any(|r| r.reason == Some(Reason::LowContrast));
         if !caught {

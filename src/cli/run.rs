@@ -9,10 +9,10 @@ use super::interrupt::Interrupt;
 
 use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
-use crate::check::{CheckEnv, run_check};
+use crate::check::{CheckEnv, attribute, run_check};
 use crate::config::{self, Check, Env, Journey, ProcessEnv};
 use crate::journey::{Observer, Phase, Quiet, RunEnv, RunResult, run_journey};
-use crate::outcome::{Problem, exit_code};
+use crate::outcome::{Outcome, Problem, exit_code};
 use crate::report::{human::Human, json};
 
 #[derive(clap::Args, Debug)]
@@ -54,6 +54,8 @@ pub const CHECK_CONCURRENCY: usize = 16;
 pub struct Selection {
     pub journeys: Vec<Journey>,
     pub checks: Vec<Check>,
+    /// Every check loaded, selected or not: a failed journey's prerequisites run from here.
+    pub all_checks: Vec<Check>,
 }
 
 /// Everything a batch of journeys needs besides the journeys.
@@ -78,7 +80,11 @@ pub async fn run(args: Args) -> i32 {
     let human = Human::stdout();
     let mut results = run_checks(&selection.checks, &opts, &human, interrupt.token()).await;
     if !selection.journeys.is_empty() && !interrupt.is_cancelled() {
-        results.extend(run_batch(&selection.journeys, &opts, &human, &interrupt).await);
+        let batch = Batch {
+            journeys: &selection.journeys,
+            prerequisites: &selection.all_checks,
+        };
+        results.extend(run_batch(batch, &opts, &human, &interrupt).await);
     }
     summarise(opts.format, &human, &results);
     if interrupt.is_cancelled() {
@@ -108,6 +114,7 @@ pub fn load_selected(
     })?;
     let mut s = Selection {
         journeys: loaded.journeys,
+        all_checks: loaded.checks.clone(),
         checks: loaded.checks,
     };
     if !names.is_empty() {
@@ -183,13 +190,22 @@ fn show_paths(paths: &[PathBuf]) -> String {
 }
 
 /// Run journeys one after another on one driver; always stops the driver it started.
+/// Journeys to run, and the checks they may depend on.
+#[derive(Clone, Copy)]
+pub struct Batch<'a> {
+    pub journeys: &'a [Journey],
+    pub prerequisites: &'a [Check],
+}
+
 pub async fn run_batch(
-    journeys: &[Journey],
+    batch: Batch<'_>,
     opts: &Options,
     human: &Human,
     interrupt: &Interrupt,
 ) -> Vec<RunResult> {
     let cancel = interrupt.token();
+    let journeys = batch.journeys;
+    let mut check_env = None;
     let (driver, url) = match &opts.webdriver {
         Some(url) => (None, url.clone()),
         None => match start_driver(cancel).await {
@@ -232,7 +248,16 @@ pub async fn run_batch(
         if cancel.is_cancelled() {
             break;
         }
-        let r = run_journey(j, &env, observer).await;
+        let mut r = run_journey(j, &env, observer).await;
+        if r.outcome == Outcome::Failure && !j.depends_on.is_empty() {
+            let deps: Vec<&Check> = batch
+                .prerequisites
+                .iter()
+                .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
+                .collect();
+            let check_env = check_env.get_or_insert_with(CheckEnv::new);
+            attribute(&mut r, &deps, check_env).await;
+        }
         report(opts.format, human, &r);
         results.push(r);
     }

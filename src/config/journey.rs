@@ -30,6 +30,7 @@ pub const TOP_KEYS: &[&str] = &[
     "labels",
     "incident",
     "runbook",
+    "depends_on",
     "vars",
     "secrets",
     "steps",
@@ -45,6 +46,7 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "labels",
     "incident",
     "runbook",
+    "depends_on",
 ];
 
 /// Parse and validate one file expected to hold a journey. Returns the journey only when
@@ -122,6 +124,10 @@ pub(super) fn read_journey(
     let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
     let incident = root.get_node("incident").map(|n| read_incident(r, n));
     let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
+    let depends_on = root
+        .get_node("depends_on")
+        .map(|n| read_depends_on(r, n))
+        .unwrap_or_default();
     let steps = read_steps(r, root, timeout);
     check_timeouts(r, root, timeout, step_timeout, every);
     let (timeout, step_timeout) = (timeout?, step_timeout?);
@@ -134,6 +140,7 @@ pub(super) fn read_journey(
         labels: labels.unwrap_or_default(),
         incident: incident.unwrap_or_default(),
         runbook,
+        depends_on,
         steps,
         redactor: redactor.clone(),
         file: r.d.file().to_path_buf(),
@@ -197,6 +204,26 @@ fn read_labels(r: &mut Reader, node: &Node) -> Option<BTreeMap<String, String>> 
         }
     }
     Some(out)
+}
+
+/// `depends_on: [check names]`; that each names a check is checked once all files are read.
+fn read_depends_on(r: &mut Reader, node: &Node) -> Vec<(String, (usize, usize))> {
+    let items: Vec<&Node> = match node {
+        Node::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    let mut out: Vec<(String, (usize, usize))> = Vec::new();
+    for n in items {
+        let Some(name) = r.literal(n, "depends_on") else {
+            continue;
+        };
+        if out.iter().any(|(x, _)| *x == name) {
+            r.d.at(n.span(), "depends_on", format!("'{name}' is listed twice"));
+            continue;
+        }
+        out.push((name, super::diag::position(n.span())));
+    }
+    out
 }
 
 fn read_incident(r: &mut Reader, node: &Node) -> Vec<String> {

@@ -53,6 +53,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
         }
     }
     problems.extend(duplicate_names(&journeys, &checks));
+    problems.extend(unknown_prerequisites(&journeys, &checks));
     if problems.is_empty() {
         Ok(Loaded {
             journeys,
@@ -115,6 +116,40 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every `depends_on` entry names a check loaded in the same run.
+fn unknown_prerequisites(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnostic> {
+    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    let journey_names: Vec<&str> = journeys.iter().map(|j| j.name.as_str()).collect();
+    let mut out = Vec::new();
+    for j in journeys {
+        for (dep, (line, column)) in &j.depends_on {
+            if names.contains(&dep.as_str()) {
+                continue;
+            }
+            let (message, hint) = if journey_names.contains(&dep.as_str()) {
+                (
+                    format!("'{dep}' is a journey; depends_on names checks"),
+                    None,
+                )
+            } else {
+                (
+                    format!("no check named '{dep}' in the probe files loaded"),
+                    diag::suggest(dep, &names),
+                )
+            };
+            out.push(Diagnostic {
+                file: j.file.clone(),
+                line: *line,
+                column: *column,
+                key: "depends_on".into(),
+                message,
+                hint,
+            });
+        }
+    }
+    out
 }
 
 /// Probe names are unique across journeys and checks: they become metric labels.

@@ -28,6 +28,9 @@ pub struct Journey {
     pub labels: BTreeMap<String, String>,
     pub incident: Vec<String>,
     pub runbook: Option<String>,
+    /// Checks this journey stands on, with where each is named (for diagnostics). They run
+    /// when the journey fails, to say which dependency broke.
+    pub depends_on: Vec<(String, (usize, usize))>,
     pub steps: Vec<Step>,
     /// Replaces every resolved secret value with `••••`.
     pub redactor: Redactor,

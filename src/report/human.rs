@@ -105,6 +105,20 @@ pub fn verdict(r: &RunResult) -> String {
             .collect();
         s.push_str(&format!("    timings: {}\n", phases.join(" · ")));
     }
+    for p in &r.prerequisites {
+        let reason = p.reason.map(|x| x.as_str()).unwrap_or("unknown");
+        let message = p.message.as_deref().unwrap_or("");
+        s.push_str(&match p.outcome {
+            Outcome::Success => format!("    prerequisite {} passes\n", p.check),
+            Outcome::Failure => {
+                format!("    prerequisite {} fails: {reason} — {message}\n", p.check)
+            }
+            Outcome::Error => format!(
+                "    prerequisite {} could not be checked: {reason} — {message}\n",
+                p.check
+            ),
+        });
+    }
     if r.outcome == Outcome::Error {
         s.push_str("    (the prober could not measure; this is not counted against the target)\n");
     }
