@@ -3,6 +3,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod sigv4;
 pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
