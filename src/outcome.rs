@@ -105,6 +105,14 @@ pub enum Reason {
     TlsHostnameMismatch,
     /// TLS: the certificate chain does not lead to a trusted root.
     TlsUntrusted,
+    /// Bucket: the bucket does not exist (NoSuchBucket).
+    BucketNotFound,
+    /// Bucket: the bucket or object exists but may not be read with these credentials.
+    BucketAccessDenied,
+    /// Bucket: the object does not exist (NoSuchKey).
+    ObjectNotFound,
+    /// Bucket: the object is there but its size, ETag or sha256 is not the expected one.
+    ObjectMismatch,
     // --- the prober could not measure (error) ---
     /// No WebDriver server answered at the configured URL.
     WebdriverUnreachable,
@@ -142,7 +150,8 @@ impl Reason {
             | DnsNoAnswer | DnsAnswerMismatch | DnsTimeout | NameNotResolved | ConnectRefused
             | ConnectFailed | Timeout | StatusMismatch | RedirectMismatch | BodyMismatch
             | HeaderMismatch | LatencyExceeded | TlsInvalid | ProtocolError | TlsExpiring
-            | TlsExpired | TlsHostnameMismatch | TlsUntrusted => Outcome::Failure,
+            | TlsExpired | TlsHostnameMismatch | TlsUntrusted | BucketNotFound
+            | BucketAccessDenied | ObjectNotFound | ObjectMismatch => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
             | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
             | ProberNetwork | ResolverUnavailable | Cancelled => Outcome::Error,
@@ -185,6 +194,10 @@ impl Reason {
             TlsExpired => "tls_expired",
             TlsHostnameMismatch => "tls_hostname_mismatch",
             TlsUntrusted => "tls_untrusted",
+            BucketNotFound => "bucket_not_found",
+            BucketAccessDenied => "bucket_access_denied",
+            ObjectNotFound => "object_not_found",
+            ObjectMismatch => "object_mismatch",
             WebdriverUnreachable => "webdriver_unreachable",
             SessionNotCreated => "session_not_created",
             SessionLost => "session_lost",

@@ -23,10 +23,21 @@ pub const MAX_REDIRECTS: usize = 10;
 /// Bodies are read up to this size for matching; the rest is not downloaded.
 pub const BODY_LIMIT: usize = 1 << 20;
 
-struct Response {
-    status: u16,
-    headers: http::HeaderMap,
-    body: Bytes,
+/// One request to make.
+pub(super) struct Fetch<'a> {
+    pub url: &'a url::Url,
+    pub method: &'a http::Method,
+    pub headers: &'a [(http::HeaderName, http::HeaderValue)],
+    pub body: Option<&'a str>,
+    pub tls_verify: bool,
+    /// Read at most this much of the body.
+    pub body_limit: usize,
+}
+
+pub(super) struct Response {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
 }
 
 pub async fn run(
@@ -42,7 +53,15 @@ pub async fn run(
     let mut first_location: Option<String> = None;
     let mut hops = 0;
     let resp = loop {
-        let resp = exchange(&url, &method, c, body.as_deref(), env, deadline, timings).await?;
+        let fetch = Fetch {
+            url: &url,
+            method: &method,
+            headers: &c.headers,
+            body: body.as_deref(),
+            tls_verify: c.tls_verify,
+            body_limit: BODY_LIMIT,
+        };
+        let resp = exchange(&fetch, env, deadline, timings).await?;
         let location = resp
             .headers
             .get(http::header::LOCATION)
@@ -110,15 +129,13 @@ fn add(timings: &mut Timings, phase: &'static str, d: Duration) {
 }
 
 /// One request on a fresh connection.
-async fn exchange(
-    url: &url::Url,
-    method: &http::Method,
-    c: &HttpCheck,
-    body: Option<&str>,
+pub(super) async fn exchange(
+    f: &Fetch<'_>,
     env: &CheckEnv,
     deadline: Instant,
     timings: &mut Timings,
 ) -> Result<Response, Problem> {
+    let (url, method) = (f.url, f.method);
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(80);
     let t = Instant::now();
@@ -131,7 +148,7 @@ async fn exchange(
 
     let io: Box<dyn Io> = if url.scheme() == "https" {
         let t = Instant::now();
-        let tls = handshake(tcp, &host, c.tls_verify, env, deadline).await?;
+        let tls = handshake(tcp, &host, f.tls_verify, env, deadline).await?;
         add(timings, "tls", t.elapsed());
         Box::new(tls)
     } else {
@@ -146,7 +163,7 @@ async fn exchange(
     let driver = tokio::spawn(async move {
         let _ = conn.await;
     });
-    let request = build_request(url, method, c, body)?;
+    let request = build_request(f)?;
     let resp = within(deadline, &what, sender.send_request(request))
         .await?
         .map_err(|e| Problem::new(classify_hyper(&e), format!("{what}: {e}")))?;
@@ -155,7 +172,7 @@ async fn exchange(
     let t = Instant::now();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let body = read_body(resp.into_body(), deadline, &what).await?;
+    let body = read_body(resp.into_body(), f.body_limit, deadline, &what).await?;
     add(timings, "transfer", t.elapsed());
     driver.abort();
     Ok(Response {
@@ -250,12 +267,8 @@ async fn handshake(
     })
 }
 
-fn build_request(
-    url: &url::Url,
-    method: &http::Method,
-    c: &HttpCheck,
-    body: Option<&str>,
-) -> Result<http::Request<Full<Bytes>>, Problem> {
+fn build_request(f: &Fetch<'_>) -> Result<http::Request<Full<Bytes>>, Problem> {
+    let (url, method) = (f.url, f.method);
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
@@ -273,16 +286,18 @@ fn build_request(
             concat!("journeyprobe/", env!("CARGO_PKG_VERSION")),
         )
         .header(http::header::CONNECTION, "close");
-    for (k, v) in &c.headers {
+    for (k, v) in f.headers {
         b = b.header(k, v);
     }
-    b.body(Full::new(Bytes::from(body.unwrap_or_default().to_string())))
-        .map_err(|e| {
-            Problem::new(
-                Reason::ProtocolError,
-                format!("cannot build the request: {e}"),
-            )
-        })
+    b.body(Full::new(Bytes::from(
+        f.body.unwrap_or_default().to_string(),
+    )))
+    .map_err(|e| {
+        Problem::new(
+            Reason::ProtocolError,
+            format!("cannot build the request: {e}"),
+        )
+    })
 }
 
 fn classify_hyper(e: &hyper::Error) -> Reason {
@@ -295,11 +310,12 @@ fn classify_hyper(e: &hyper::Error) -> Reason {
 
 async fn read_body(
     mut body: hyper::body::Incoming,
+    limit: usize,
     deadline: Instant,
     what: &str,
 ) -> Result<Bytes, Problem> {
     let mut out = Vec::new();
-    while out.len() < BODY_LIMIT {
+    while out.len() < limit {
         match within(deadline, what, body.frame()).await? {
             None => break,
             Some(Ok(frame)) => {
@@ -315,7 +331,7 @@ async fn read_body(
             }
         }
     }
-    out.truncate(BODY_LIMIT);
+    out.truncate(limit);
     Ok(Bytes::from(out))
 }
 

@@ -1,6 +1,7 @@
 //! Dependency checks: one file per kind. Each returns `Ok(())` or the [`Problem`] that
 //! explains the failure or error; [`run_check`] turns that into a [`RunResult`].
 
+pub mod bucket;
 pub mod dns;
 pub mod http;
 pub mod sigv4;
@@ -113,6 +114,7 @@ pub async fn run_check(c: &Check, env: &CheckEnv) -> RunResult {
         CheckSpec::Http(h) => http::run(h, env, deadline, &mut timings).await,
         CheckSpec::Dns(d) => dns::run(d, deadline, &mut timings).await,
         CheckSpec::Tls(t) => tls::run(t, env, deadline, &mut timings).await,
+        CheckSpec::Bucket(b) => bucket::run(b, env, deadline, &mut timings).await,
     };
     let mut result = RunResult::for_check(c, started_at);
     result.duration_ms = crate::journey::runner::ms(start.elapsed());

@@ -29,6 +29,7 @@ pub enum CheckSpec {
     Http(HttpCheck),
     Dns(DnsCheck),
     Tls(TlsCheck),
+    Bucket(BucketCheck),
 }
 
 impl CheckSpec {
@@ -38,6 +39,7 @@ impl CheckSpec {
             CheckSpec::Http(_) => "http",
             CheckSpec::Dns(_) => "dns",
             CheckSpec::Tls(_) => "tls",
+            CheckSpec::Bucket(_) => "bucket",
         }
     }
 }
@@ -98,6 +100,25 @@ impl std::fmt::Display for StatusRange {
             write!(f, "{}xx", self.low / 100)
         }
     }
+}
+
+/// An S3-compatible bucket (AWS S3, GCS XML API, MinIO, …), or one object in it.
+#[derive(Clone, Debug)]
+pub struct BucketCheck {
+    pub endpoint: url::Url,
+    pub region: String,
+    pub bucket: String,
+    pub key: Option<String>,
+    /// `https://endpoint/bucket/key` (true) or `https://bucket.endpoint/key` (false).
+    pub path_style: bool,
+    /// None: anonymous requests.
+    pub credentials: Option<crate::check::sigv4::Credentials>,
+    pub min_size: Option<u64>,
+    /// Without quotes.
+    pub etag: Option<String>,
+    /// Lower-case hex.
+    pub sha256: Option<String>,
+    pub tls_verify: bool,
 }
 
 /// Default `min_days_left` of a TLS check.

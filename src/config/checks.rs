@@ -7,8 +7,8 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
 use super::check_model::{
-    Check, CheckSpec, DEFAULT_CHECK_TIMEOUT, DEFAULT_MIN_DAYS_LEFT, DnsCheck, DnsExpect, DnsType,
-    HttpCheck, Rcode, StatusRange, TlsCheck, normalise_answer,
+    BucketCheck, Check, CheckSpec, DEFAULT_CHECK_TIMEOUT, DEFAULT_MIN_DAYS_LEFT, DnsCheck,
+    DnsExpect, DnsType, HttpCheck, Rcode, StatusRange, TlsCheck, normalise_answer,
 };
 use super::diag::{mapping_start, position, start_of, suggest};
 use super::journey::{is_probe_name, show};
@@ -16,9 +16,9 @@ use super::reader::{Reader, join, kind_name};
 use crate::redact::Redactor;
 
 /// Check kinds this version runs.
-pub const KINDS: &[&str] = &["http", "dns", "tls"];
+pub const KINDS: &[&str] = &["http", "dns", "tls", "bucket"];
 /// Kinds described in the design but not available yet: a clear message beats "unknown".
-const LATER_KINDS: &[&str] = &["bucket"];
+const LATER_KINDS: &[&str] = &[];
 const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
 
 pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
@@ -87,7 +87,8 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
             match *kind {
                 "http" => read_http(r, n, &k).map(CheckSpec::Http),
                 "dns" => read_dns(r, n, &k).map(CheckSpec::Dns),
-                _ => read_tls(r, n, &k).map(CheckSpec::Tls),
+                "tls" => read_tls(r, n, &k).map(CheckSpec::Tls),
+                _ => read_bucket(r, n, &k).map(CheckSpec::Bucket),
             }
         }
         [] => {
@@ -636,4 +637,144 @@ fn read_ca(
             None
         }
     }
+}
+
+const BUCKET_KEYS: &[&str] = &[
+    "endpoint",
+    "region",
+    "bucket",
+    "key",
+    "path_style",
+    "credentials",
+    "min_size",
+    "etag",
+    "sha256",
+    "tls_verify",
+];
+
+fn read_bucket(r: &mut Reader, node: &Node, key: &str) -> Option<BucketCheck> {
+    let m = fields(r, node, key, BUCKET_KEYS)?;
+    let required = |r: &mut Reader, field: &str| match m.get_node(field) {
+        Some(n) => Some(n),
+        None => {
+            r.d.at(
+                &mapping_start(m),
+                key,
+                format!("missing required key '{field}'"),
+            );
+            None
+        }
+    };
+    let endpoint = required(r, "endpoint").and_then(|n| read_url(r, n, &join(key, "endpoint")));
+    let bucket = required(r, "bucket").and_then(|n| read_bucket_name(r, n, &join(key, "bucket")));
+    let region = match m.get_node("region") {
+        Some(n) => r.text(n, &join(key, "region")),
+        None => Some("us-east-1".to_string()),
+    };
+    let object = m.get_node("key").and_then(|n| r.text(n, &join(key, "key")));
+    // AWS endpoints address buckets as host names; S3-compatible servers on an address or
+    // a plain host name usually by path.
+    let path_style = match m.get_node("path_style") {
+        Some(n) => boolean(r, n, &join(key, "path_style")),
+        None => Some(
+            !endpoint
+                .as_ref()
+                .and_then(|u| u.host_str())
+                .is_some_and(|h| h.ends_with(".amazonaws.com")),
+        ),
+    };
+    let credentials = match m.get_node("credentials") {
+        None => Some(None),
+        Some(n) => read_credentials(r, n, &join(key, "credentials")).map(Some),
+    };
+    let min_size = m
+        .get_node("min_size")
+        .and_then(|n| whole_number(r, n, &join(key, "min_size"), 0, u64::MAX));
+    let etag = m
+        .get_node("etag")
+        .and_then(|n| r.text(n, &join(key, "etag")))
+        .map(|e| e.trim_matches('"').to_string());
+    let sha256 = m.get_node("sha256").and_then(|n| {
+        let k = join(key, "sha256");
+        let v = r.text(n, &k)?.to_ascii_lowercase();
+        if v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()) {
+            Some(v)
+        } else {
+            r.d.at(n.span(), &k, "expected 64 hexadecimal digits");
+            None
+        }
+    });
+    if object.is_none() {
+        for field in ["min_size", "etag", "sha256"] {
+            if let Some(n) = m.get_node(field) {
+                let msg = format!("'{field}' is about an object; give a key");
+                r.d.at(&start_of(n), &join(key, field), msg);
+            }
+        }
+    }
+    let tls_verify = match m.get_node("tls_verify") {
+        Some(n) => boolean(r, n, &join(key, "tls_verify")),
+        None => Some(true),
+    };
+    Some(BucketCheck {
+        endpoint: endpoint?,
+        region: region?,
+        bucket: bucket?,
+        key: object,
+        path_style: path_style?,
+        credentials: credentials?,
+        min_size,
+        etag,
+        sha256,
+        tls_verify: tls_verify?,
+    })
+}
+
+/// S3 bucket naming rules, loosely: 3–63 of a-z, 0-9, '.', '-'.
+fn read_bucket_name(r: &mut Reader, node: &Node, key: &str) -> Option<String> {
+    let name = r.text(node, key)?;
+    let ok = (3..=63).contains(&name.len())
+        && name.chars().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-' || c == '_'
+        });
+    if !ok {
+        let msg = format!("'{name}' is not a bucket name (3 to 63 of a-z, 0-9, '.', '-')");
+        r.d.at(node.span(), key, msg);
+        return None;
+    }
+    Some(name)
+}
+
+fn read_credentials(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+) -> Option<crate::check::sigv4::Credentials> {
+    let m = fields(
+        r,
+        node,
+        key,
+        &["access_key_id", "secret_access_key", "session_token"],
+    )?;
+    let get = |r: &mut Reader, field: &str| match m.get_node(field) {
+        Some(n) => r.text(n, &join(key, field)),
+        None => {
+            r.d.at(
+                &mapping_start(m),
+                key,
+                format!("missing required key '{field}'"),
+            );
+            None
+        }
+    };
+    let id = get(r, "access_key_id");
+    let secret = get(r, "secret_access_key");
+    let token = m
+        .get_node("session_token")
+        .and_then(|n| r.text(n, &join(key, "session_token")));
+    Some(crate::check::sigv4::Credentials {
+        access_key_id: id?,
+        secret_access_key: secret?,
+        session_token: token,
+    })
 }

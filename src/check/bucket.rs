@@ -1,0 +1,303 @@
+//! `bucket` checks against S3-compatible object storage.
+//!
+//! Without a key: the bucket is listed (ListObjectsV2, max-keys=1); if listing is denied,
+//! a HEAD on the bucket still shows it exists and answers. With a key: a one-byte ranged GET
+//! reads the object's size and ETag (a GET, not a HEAD, because a HEAD has no body to carry
+//! the error code that tells NoSuchBucket from NoSuchKey); with `sha256`, the whole object
+//! is read and hashed. Requests are anonymous, or SigV4-signed with the given credentials.
+
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+use super::CheckEnv;
+use super::dns::Timings;
+use super::http::{Fetch, Response, exchange};
+use super::sigv4::{self, EMPTY_SHA256, uri_encode};
+use crate::config::check_model::BucketCheck;
+use crate::outcome::{Problem, Reason};
+
+/// Objects are hashed up to this size for `sha256`.
+pub const HASH_LIMIT: usize = 64 << 20;
+
+pub async fn run(
+    c: &BucketCheck,
+    env: &CheckEnv,
+    deadline: Instant,
+    timings: &mut Timings,
+) -> Result<(), Problem> {
+    match &c.key {
+        None => check_bucket(c, env, deadline, timings).await,
+        Some(key) => check_object(c, key, env, deadline, timings).await,
+    }
+}
+
+async fn check_bucket(
+    c: &BucketCheck,
+    env: &CheckEnv,
+    deadline: Instant,
+    timings: &mut Timings,
+) -> Result<(), Problem> {
+    let query = [("list-type", "2"), ("max-keys", "1")];
+    let list = send(c, "GET", None, &query, &[], env, deadline, timings).await?;
+    match list.status {
+        200..=299 => Ok(()),
+        403 => {
+            // Listing may be denied to a reader that can still use the bucket.
+            let head = send(c, "HEAD", None, &[], &[], env, deadline, timings).await?;
+            match head.status {
+                200..=299 => Ok(()),
+                404 => Err(not_found(c, None)),
+                403 => Err(denied(c, None)),
+                other => Err(unexpected(c, None, other, &head)),
+            }
+        }
+        _ => Err(judge_error(c, None, &list)),
+    }
+}
+
+async fn check_object(
+    c: &BucketCheck,
+    key: &str,
+    env: &CheckEnv,
+    deadline: Instant,
+    timings: &mut Timings,
+) -> Result<(), Problem> {
+    let whole = c.sha256.is_some();
+    let range: &[(&str, &str)] = if whole {
+        &[]
+    } else {
+        &[("range", "bytes=0-0")]
+    };
+    let r = send(c, "GET", Some(key), &[], range, env, deadline, timings).await?;
+    if !(200..=299).contains(&r.status) {
+        return Err(judge_error(c, Some(key), &r));
+    }
+    let size = object_size(&r);
+    let what = format!("s3://{}/{key}", c.bucket);
+    if let (Some(min), Some(size)) = (c.min_size, size)
+        && size < min
+    {
+        return Err(Problem::new(
+            Reason::ObjectMismatch,
+            format!("{what} is {size} bytes, less than min_size {min}"),
+        ));
+    }
+    if let Some(want) = &c.etag {
+        let got = r
+            .headers
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .trim_matches('"');
+        if got != want {
+            return Err(Problem::new(
+                Reason::ObjectMismatch,
+                format!("{what} has ETag {got:?}, expected {want:?}"),
+            ));
+        }
+    }
+    if let Some(want) = &c.sha256 {
+        let got = hex::encode(Sha256::digest(&r.body));
+        if &got != want {
+            let msg = format!(
+                "{what} has sha256 {got} ({} bytes read), expected {want}",
+                r.body.len()
+            );
+            return Err(Problem::new(Reason::ObjectMismatch, msg));
+        }
+    }
+    Ok(())
+}
+
+/// The object's full size: from `Content-Range: bytes 0-0/SIZE` of a ranged read, else
+/// from `Content-Length`.
+fn object_size(r: &Response) -> Option<u64> {
+    let header = |h: http::HeaderName| r.headers.get(h).and_then(|v| v.to_str().ok());
+    header(http::header::CONTENT_RANGE)
+        .and_then(|v| v.rsplit('/').next())
+        .and_then(|s| s.trim().parse().ok())
+        .or_else(|| header(http::header::CONTENT_LENGTH).and_then(|s| s.trim().parse().ok()))
+}
+
+/// The S3 error code in an error response's XML body (`<Code>NoSuchKey</Code>`).
+fn error_code(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = text[start..].find("</Code>")? + start;
+    Some(text[start..end].trim().to_string())
+}
+
+fn judge_error(c: &BucketCheck, key: Option<&str>, r: &Response) -> Problem {
+    match (r.status, error_code(&r.body).as_deref()) {
+        (_, Some("NoSuchBucket")) => not_found(c, None),
+        (_, Some("NoSuchKey")) => not_found(c, key),
+        (403, _)
+        | (
+            _,
+            Some(
+                "AccessDenied"
+                | "AllAccessDisabled"
+                | "InvalidAccessKeyId"
+                | "SignatureDoesNotMatch",
+            ),
+        ) => denied(c, key),
+        (404, None) => not_found(c, key),
+        (status, _) => unexpected(c, key, status, r),
+    }
+}
+
+fn target(c: &BucketCheck, key: Option<&str>) -> String {
+    match key {
+        Some(k) => format!("s3://{}/{k}", c.bucket),
+        None => format!("bucket {}", c.bucket),
+    }
+}
+
+fn not_found(c: &BucketCheck, key: Option<&str>) -> Problem {
+    match key {
+        Some(k) => Problem::new(
+            Reason::ObjectNotFound,
+            format!("s3://{}/{k} does not exist (NoSuchKey)", c.bucket),
+        ),
+        None => Problem::new(
+            Reason::BucketNotFound,
+            format!(
+                "bucket {} does not exist (NoSuchBucket) at {}",
+                c.bucket, c.endpoint
+            ),
+        ),
+    }
+}
+
+fn denied(c: &BucketCheck, key: Option<&str>) -> Problem {
+    let how = if c.credentials.is_some() {
+        "with the given credentials"
+    } else {
+        "anonymously"
+    };
+    Problem::new(
+        Reason::BucketAccessDenied,
+        format!("{} may not be read {how} (403)", target(c, key)),
+    )
+}
+
+fn unexpected(c: &BucketCheck, key: Option<&str>, status: u16, r: &Response) -> Problem {
+    let code = error_code(&r.body)
+        .map(|c| format!(" {c}"))
+        .unwrap_or_default();
+    Problem::new(
+        Reason::StatusMismatch,
+        format!("{} answered {status}{code}", target(c, key)),
+    )
+}
+
+/// One request to the bucket, signed when there are credentials.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    c: &BucketCheck,
+    method: &str,
+    key: Option<&str>,
+    query: &[(&str, &str)],
+    extra: &[(&str, &str)],
+    env: &CheckEnv,
+    deadline: Instant,
+    timings: &mut Timings,
+) -> Result<Response, Problem> {
+    let (url, path) = address(c, key, query)?;
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    let mut signed: Vec<(String, String)> = vec![("host".into(), host)];
+    for (k, v) in extra {
+        signed.push((k.to_string(), v.to_string()));
+    }
+    if let Some(creds) = &c.credentials {
+        let date = sigv4::amz_date(std::time::SystemTime::now());
+        signed.push(("x-amz-date".into(), date.clone()));
+        signed.push(("x-amz-content-sha256".into(), EMPTY_SHA256.into()));
+        if let Some(token) = &creds.session_token {
+            signed.push(("x-amz-security-token".into(), token.clone()));
+        }
+        let q: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let req = sigv4::Request {
+            method,
+            path: &path,
+            query: &q,
+            headers: &signed,
+            payload_hash: EMPTY_SHA256,
+        };
+        let auth = sigv4::authorization(&req, creds, &c.region, "s3", &date);
+        signed.push(("authorization".into(), auth));
+    }
+    let headers: Vec<(http::HeaderName, http::HeaderValue)> = signed
+        .into_iter()
+        .filter(|(k, _)| k != "host")
+        .filter_map(|(k, v)| {
+            Some((
+                http::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                http::HeaderValue::from_str(&v).ok()?,
+            ))
+        })
+        .collect();
+    let method = http::Method::from_bytes(method.as_bytes()).unwrap_or(http::Method::GET);
+    let fetch = Fetch {
+        url: &url,
+        method: &method,
+        headers: &headers,
+        body: None,
+        tls_verify: c.tls_verify,
+        body_limit: HASH_LIMIT,
+    };
+    exchange(&fetch, env, deadline, timings).await
+}
+
+/// The request URL, and its path as signed (each segment encoded once).
+fn address(
+    c: &BucketCheck,
+    key: Option<&str>,
+    query: &[(&str, &str)],
+) -> Result<(url::Url, String), Problem> {
+    let base = c.endpoint.path().trim_end_matches('/');
+    let key_path = key
+        .map(|k| format!("/{}", uri_encode(k, false)))
+        .unwrap_or_default();
+    let (host_url, path) = if c.path_style {
+        (
+            c.endpoint.clone(),
+            format!("{base}/{}{key_path}", uri_encode(&c.bucket, true)),
+        )
+    } else {
+        let mut u = c.endpoint.clone();
+        let host = format!("{}.{}", c.bucket, u.host_str().unwrap_or_default());
+        u.set_host(Some(&host)).map_err(|e| {
+            Problem::new(
+                Reason::NameNotResolved,
+                format!("cannot address bucket {} as {host}: {e}", c.bucket),
+            )
+        })?;
+        (
+            u,
+            format!(
+                "{base}{}",
+                if key_path.is_empty() {
+                    "/".to_string()
+                } else {
+                    key_path
+                }
+            ),
+        )
+    };
+    let query_string = query
+        .iter()
+        .map(|(k, v)| format!("{}={}", uri_encode(k, true), uri_encode(v, true)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut url = host_url;
+    url.set_path(&path);
+    url.set_query((!query_string.is_empty()).then_some(query_string.as_str()));
+    Ok((url, path))
+}
