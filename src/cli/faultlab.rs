@@ -12,6 +12,10 @@ pub struct Args {
     /// The password the login form accepts.
     #[arg(long, env = "LOGIN_PASSWORD", default_value = crate::faultlab::DEFAULT_PASSWORD, hide_env_values = true)]
     pub password: String,
+    /// Serve the dashboard's script from this S3 bucket URL (it must hold dashboard.js),
+    /// so deleting the bucket breaks the dashboard the way it breaks a single-page app.
+    #[arg(long, value_name = "URL")]
+    pub assets_url: Option<String>,
 }
 
 pub async fn run(args: Args) -> i32 {
@@ -19,6 +23,7 @@ pub async fn run(args: Args) -> i32 {
         args.listen,
         FaultLabOptions {
             password: args.password,
+            assets_url: args.assets_url,
         },
     )
     .await

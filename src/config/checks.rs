@@ -1,5 +1,5 @@
 //! `checks:` — a list of dependency checks, each a mapping with `name`, optional `timeout`
-//! and `every`, and exactly one kind key (`http`, `dns`).
+//! and `every`, and exactly one kind key (`http`, `dns`, `tls`, `bucket`).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -15,10 +15,8 @@ use super::journey::{is_probe_name, show};
 use super::reader::{Reader, join, kind_name};
 use crate::redact::Redactor;
 
-/// Check kinds this version runs.
+/// Check kinds.
 pub const KINDS: &[&str] = &["http", "dns", "tls", "bucket"];
-/// Kinds described in the design but not available yet: a clear message beats "unknown".
-const LATER_KINDS: &[&str] = &[];
 const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
 
 pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
@@ -37,22 +35,8 @@ pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Chec
 fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) -> Option<Check> {
     let key = format!("checks[{index}]");
     let map = r.mapping(node, &key)?;
-    let all: Vec<&str> = KINDS
-        .iter()
-        .chain(LATER_KINDS)
-        .chain(CHECK_KEYS)
-        .copied()
-        .collect();
+    let all: Vec<&str> = KINDS.iter().chain(CHECK_KEYS).copied().collect();
     r.known_keys(map, &key, &all);
-    for k in map.keys().filter(|k| LATER_KINDS.contains(&k.as_str())) {
-        let msg = format!("'{}' checks are not available in this version", k.as_str());
-        r.d.hint(
-            k.span(),
-            &join(&key, k.as_str()),
-            msg,
-            format!("available: {}", KINDS.join(", ")),
-        );
-    }
     let name = read_name(r, map, &key);
     let timeout = match map.get_node("timeout") {
         Some(n) => r.duration(n, &join(&key, "timeout")),

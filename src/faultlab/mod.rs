@@ -91,6 +91,8 @@ use serde::{Deserialize, Serialize};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// Password accepted by [`FaultLabOptions::default`].
+pub use pages::DASHBOARD_JS;
+
 pub const DEFAULT_PASSWORD: &str = "demo-password";
 
 /// How long [`FaultLab::shutdown`] waits for in-flight requests before it
@@ -132,12 +134,18 @@ pub struct FaultLabOptions {
     /// The password `POST /login` accepts (with any non-empty username).
     /// Default: [`DEFAULT_PASSWORD`].
     pub password: String,
+    /// Where the dashboard's script lives: an S3 bucket URL such as
+    /// `http://127.0.0.1:9000/assets`. When set, the dashboard's welcome heading is rendered
+    /// by `dashboard.js` ([`DASHBOARD_JS`]) loaded from there, the way a single-page app
+    /// loads its bundle from a bucket: delete the bucket and `#welcome` never appears.
+    pub assets_url: Option<String>,
 }
 
 impl Default for FaultLabOptions {
     fn default() -> Self {
         FaultLabOptions {
             password: DEFAULT_PASSWORD.to_owned(),
+            assets_url: None,
         }
     }
 }
@@ -146,6 +154,7 @@ impl fmt::Debug for FaultLabOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FaultLabOptions")
             .field("password", &"<redacted>")
+            .field("assets_url", &self.assets_url)
             .finish()
     }
 }
@@ -156,6 +165,7 @@ pub(crate) struct LabState {
     /// Session token -> username.
     sessions: Mutex<HashMap<String, String>>,
     password: String,
+    pub(crate) assets_url: Option<String>,
     token_seq: AtomicU64,
     token_keys: RandomState,
 }
@@ -172,6 +182,7 @@ impl LabState {
             faults: Mutex::new(Faults::default()),
             sessions: Mutex::new(HashMap::new()),
             password: options.password,
+            assets_url: options.assets_url,
             token_seq: AtomicU64::new(0),
             token_keys: RandomState::new(),
         }

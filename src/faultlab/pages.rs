@@ -203,16 +203,34 @@ pub(crate) fn login_page(error: Option<&str>, invisible_submit: bool) -> String 
 /// The dashboard. `user` is the signed-in user's name (escaped here); `None`
 /// renders the "Please sign in" page a user sees when authentication broke.
 /// With `renamed_element` the welcome heading's id is `welcome-banner`.
-pub(crate) fn dashboard_page(user: Option<&str>, renamed_element: bool) -> String {
+pub(crate) fn dashboard_page(
+    user: Option<&str>,
+    renamed_element: bool,
+    assets_url: Option<&str>,
+) -> String {
     let welcome_id = if renamed_element {
         "welcome-banner"
     } else {
         "welcome"
     };
     let body = match user {
-        Some(user) => format!(
-            r#"<div class="card" style="background-color: {CARD_BG}">
-<h1 id="{welcome_id}">Welcome, {user}</h1>
+        Some(user) => {
+            let welcome = match assets_url {
+                // Rendered in the browser by the bundle from the bucket.
+                Some(url) => format!(
+                    r#"<div id="app" data-user="{user}" data-welcome-id="{welcome_id}"></div>
+<script src="{url}/dashboard.js"></script>"#,
+                    user = escape_html(user),
+                    url = escape_html(url.trim_end_matches('/')),
+                ),
+                None => format!(
+                    r#"<h1 id="{welcome_id}">Welcome, {}</h1>"#,
+                    escape_html(user)
+                ),
+            };
+            format!(
+                r#"<div class="card" style="background-color: {CARD_BG}">
+{welcome}
 <label for="region">Region</label>
 <select id="region" name="region">
 <option value="eu">Europe</option>
@@ -226,9 +244,9 @@ pub(crate) fn dashboard_page(user: Option<&str>, renamed_element: bool) -> Strin
 <form id="logout-form" method="post" action="/logout">
 <button type="submit" id="logout" class="btn btn-secondary" style="color: {BUTTON_FG}; background-color: {SECONDARY_BG}">Log out</button>
 </form>
-</div>"#,
-            user = escape_html(user),
-        ),
+</div>"#
+            )
+        }
         None => format!(
             r#"<div class="card" style="background-color: {CARD_BG}">
 <h1 id="{welcome_id}">Please sign in</h1>
@@ -239,6 +257,18 @@ pub(crate) fn dashboard_page(user: Option<&str>, renamed_element: bool) -> Strin
     };
     layout("Dashboard · Fault Lab", &body)
 }
+
+/// The dashboard's bundle, for the assets bucket: renders the welcome heading from the
+/// user the server put in `#app`'s data attributes.
+pub const DASHBOARD_JS: &str = r#"(function () {
+  var app = document.getElementById('app');
+  if (!app) return;
+  var h = document.createElement('h1');
+  h.id = app.dataset.welcomeId;
+  h.textContent = 'Welcome, ' + app.dataset.user;
+  app.replaceWith(h);
+})();
+"#;
 
 /// The settings page.
 pub(crate) fn settings_page() -> String {
@@ -349,7 +379,7 @@ mod tests {
 
     #[test]
     fn dashboard_page_variants() {
-        let page = dashboard_page(Some("<b>eve</b>"), false);
+        let page = dashboard_page(Some("<b>eve</b>"), false, None);
         assert!(page.contains(r#"<h1 id="welcome">Welcome, &lt;b&gt;eve&lt;/b&gt;</h1>"#));
         assert!(page.contains(r#"<select id="region" name="region">"#));
         assert!(page.contains(r#"<option value="ap">Asia Pacific</option>"#));
@@ -358,12 +388,12 @@ mod tests {
         assert!(page.contains(r#"href="/settings">Settings</a>"#));
         assert!(page.contains(r#"id="logout""#));
 
-        let anon = dashboard_page(None, false);
+        let anon = dashboard_page(None, false, None);
         assert!(anon.contains(r#"<h1 id="welcome">Please sign in</h1>"#));
         assert!(!anon.contains("Welcome"));
         assert!(!anon.contains("id=\"logout\""));
 
-        let renamed = dashboard_page(Some("eve"), true);
+        let renamed = dashboard_page(Some("eve"), true, None);
         assert!(renamed.contains(r#"<h1 id="welcome-banner">Welcome, eve</h1>"#));
         assert!(!renamed.contains(r#"id="welcome""#));
     }

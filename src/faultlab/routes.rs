@@ -170,7 +170,11 @@ async fn dashboard(State(state): State<Arc<LabState>>, headers: HeaderMap) -> Re
     };
     html(
         StatusCode::OK,
-        pages::dashboard_page(user.as_deref(), faults.renamed_element),
+        pages::dashboard_page(
+            user.as_deref(),
+            faults.renamed_element,
+            state.assets_url.as_deref(),
+        ),
     )
 }
 

@@ -166,6 +166,7 @@ async fn start_lab() -> FaultLab {
         "127.0.0.1:0".parse().unwrap(),
         FaultLabOptions {
             password: SECRET.to_owned(),
+            ..Default::default()
         },
     )
     .await
@@ -274,7 +275,8 @@ async fn start_binds_and_reports_address() {
     let debug = format!(
         "{lab:?} {:?}",
         FaultLabOptions {
-            password: SECRET.into()
+            password: SECRET.into(),
+            ..Default::default()
         }
     );
     assert!(!debug.contains(SECRET), "{debug}");

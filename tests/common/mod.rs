@@ -1,7 +1,9 @@
-//! Shared helpers for the browser acceptance tests: a fault-lab site in this process, the
+//! Shared helpers for the acceptance tests: a fault-lab site in this process, the
 //! journeyprobe binary run as a user runs it, and a check that no browser outlived it.
 
 #![allow(dead_code)]
+
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,14 +24,18 @@ impl Lab {
     }
 
     pub fn with_password(password: &str) -> Lab {
+        Lab::with_options(FaultLabOptions {
+            password: password.to_string(),
+            ..Default::default()
+        })
+    }
+
+    pub fn with_options(opts: FaultLabOptions) -> Lab {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
-        let opts = FaultLabOptions {
-            password: password.to_string(),
-        };
         let lab = rt
             .block_on(FaultLab::start_with("127.0.0.1:0".parse().unwrap(), opts))
             .expect("fault lab starts");
