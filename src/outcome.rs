@@ -128,7 +128,7 @@ pub enum Reason {
     DriverNotFound,
     /// chromedriver was found but did not start.
     DriverStartFailed,
-    /// The browser rejected a selector (invalid CSS or XPath): the journey file is wrong.
+    /// The browser rejected a selector (invalid CSS or XPath): the probe file is wrong.
     InvalidSelector,
     /// The prober's own network is unusable (no connectivity, proxy failure, out of
     /// resources), as Chromium reports it on its error page.

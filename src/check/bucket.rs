@@ -74,13 +74,18 @@ async fn check_object(
     }
     let size = object_size(&r);
     let what = format!("s3://{}/{key}", c.bucket);
-    if let (Some(min), Some(size)) = (c.min_size, size)
-        && size < min
-    {
-        return Err(Problem::new(
-            Reason::ObjectMismatch,
-            format!("{what} is {size} bytes, less than min_size {min}"),
-        ));
+    if let Some(min) = c.min_size {
+        match size {
+            Some(size) if size < min => {
+                let msg = format!("{what} is {size} bytes, less than min_size {min}");
+                return Err(Problem::new(Reason::ObjectMismatch, msg));
+            }
+            Some(_) => {}
+            None => {
+                let msg = format!("{what}: no size reported, so min_size {min} cannot be checked");
+                return Err(Problem::new(Reason::ObjectMismatch, msg));
+            }
+        }
     }
     if let Some(want) = &c.etag {
         let got = r
@@ -88,6 +93,8 @@ async fn check_object(
             .get(http::header::ETAG)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
+            // A weak ETag (W/"…") names the same content.
+            .trim_start_matches("W/")
             .trim_matches('"');
         if got != want {
             return Err(Problem::new(

@@ -53,10 +53,13 @@ pub async fn run(
     let mut first_location: Option<String> = None;
     let mut hops = 0;
     let resp = loop {
+        // Like browsers and curl, the check's headers (credentials among them) do not follow
+        // a redirect to another host.
+        let same_origin = url.origin() == c.url.origin();
         let fetch = Fetch {
             url: &url,
             method: &method,
-            headers: &c.headers,
+            headers: if same_origin { &c.headers } else { &[] },
             body: body.as_deref(),
             tls_verify: c.tls_verify,
             body_limit: BODY_LIMIT,
@@ -148,7 +151,9 @@ pub(super) async fn exchange(
 
     let io: Box<dyn Io> = if url.scheme() == "https" {
         let t = Instant::now();
-        let tls = handshake(tcp, &host, f.tls_verify, env, deadline).await?;
+        // An IPv6 literal is written in brackets in URLs, bare as a TLS server name.
+        let name = host.trim_start_matches('[').trim_end_matches(']');
+        let tls = handshake(tcp, name, f.tls_verify, env, deadline).await?;
         add(timings, "tls", t.elapsed());
         Box::new(tls)
     } else {
@@ -277,7 +282,7 @@ fn build_request(f: &Fetch<'_>) -> Result<http::Request<Full<Bytes>>, Problem> {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_string(),
     };
-    let mut b = http::Request::builder()
+    let b = http::Request::builder()
         .method(method.clone())
         .uri(path)
         .header(http::header::HOST, host)
@@ -286,18 +291,21 @@ fn build_request(f: &Fetch<'_>) -> Result<http::Request<Full<Bytes>>, Problem> {
             concat!("journeyprobe/", env!("CARGO_PKG_VERSION")),
         )
         .header(http::header::CONNECTION, "close");
+    let mut request = b
+        .body(Full::new(Bytes::from(
+            f.body.unwrap_or_default().to_string(),
+        )))
+        .map_err(|e| {
+            Problem::new(
+                Reason::ProtocolError,
+                format!("cannot build the request: {e}"),
+            )
+        })?;
+    // The check's own headers replace the defaults (a User-Agent of its own, say).
     for (k, v) in f.headers {
-        b = b.header(k, v);
+        request.headers_mut().insert(k.clone(), v.clone());
     }
-    b.body(Full::new(Bytes::from(
-        f.body.unwrap_or_default().to_string(),
-    )))
-    .map_err(|e| {
-        Problem::new(
-            Reason::ProtocolError,
-            format!("cannot build the request: {e}"),
-        )
-    })
+    Ok(request)
 }
 
 fn classify_hyper(e: &hyper::Error) -> Reason {

@@ -32,7 +32,7 @@ journeys — open the login page, sign in, reach the dashboard — and reports e
 failure (the target misbehaved) or error (the prober could not measure).\n\n\
 Exit codes of run and validate: 0 all passed · 1 at least one target failure · \
 2 usage or configuration error (nothing ran) · 3 the prober could not verify (errors, no failures).\n\n\
-Journey files are documented in journeys/README.md."
+Probe files (journeys and checks) are documented in journeys/README.md."
 )]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
@@ -44,9 +44,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Check journey files and report every problem with file:line:column (exit 2 if any).
+    /// Check probe files and report every problem with file:line:column (exit 2 if any).
     Validate(validate::Args),
-    /// Run journeys once through a real browser and report each outcome.
+    /// Run every probe once — checks, then journeys in a real browser — and report.
     Run(run::Args),
     /// Start the fault-lab site and run the example journeys against it, healthy and broken.
     Demo(demo::Args),
@@ -58,7 +58,7 @@ pub enum Command {
 pub enum Format {
     /// Steps as they run, then a verdict per journey.
     Human,
-    /// One JSON object per journey, one per line.
+    /// One JSON object per probe run, one per line.
     Json,
 }
 

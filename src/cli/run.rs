@@ -17,7 +17,7 @@ use crate::report::{human::Human, json};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Journey files or folders (searched recursively for *.yaml / *.yml). Default: journeys/
+    /// Probe files or folders (searched recursively for *.yaml / *.yml). Default: journeys/
     pub paths: Vec<PathBuf>,
     /// Run only the probe (journey or check) with this name (repeatable).
     #[arg(long = "probe", visible_alias = "journey", value_name = "NAME")]

@@ -6,7 +6,7 @@ use crate::config::{self, ProcessEnv};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Journey files or folders (searched recursively for *.yaml / *.yml). Default: journeys/
+    /// Probe files or folders (searched recursively for *.yaml / *.yml). Default: journeys/
     pub paths: Vec<PathBuf>,
 }
 
@@ -15,8 +15,9 @@ pub fn run(args: Args) -> i32 {
     match config::load(&paths, &ProcessEnv) {
         Ok(loaded) => {
             say!(
-                "{} journey(s) in {} file(s): all valid",
+                "{} journey(s) and {} check(s) in {} file(s): all valid",
                 loaded.journeys.len(),
+                loaded.checks.len(),
                 loaded.files.len()
             );
             0

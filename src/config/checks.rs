@@ -25,6 +25,13 @@ pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Chec
         r.d.at(&start_of(node), "checks", msg);
         return Vec::new();
     };
+    if items.is_empty() {
+        r.d.at(
+            &start_of(node),
+            "checks",
+            "an empty checks list; remove it or add a check",
+        );
+    }
     items
         .iter()
         .enumerate()
@@ -38,13 +45,14 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
     let all: Vec<&str> = KINDS.iter().chain(CHECK_KEYS).copied().collect();
     r.known_keys(map, &key, &all);
     let name = read_name(r, map, &key);
-    let timeout = match map.get_node("timeout") {
-        Some(n) => r.duration(n, &join(&key, "timeout")),
-        None => Some(DEFAULT_CHECK_TIMEOUT),
-    };
     let every = map
         .get_node("every")
         .and_then(|n| r.duration(n, &join(&key, "every")));
+    // Like a journey's, the default timeout gives way to a shorter `every`.
+    let timeout = match map.get_node("timeout") {
+        Some(n) => r.duration(n, &join(&key, "timeout")),
+        None => Some(every.map_or(DEFAULT_CHECK_TIMEOUT, |e| e.min(DEFAULT_CHECK_TIMEOUT))),
+    };
     if let (Some(t), Some(e)) = (timeout, every)
         && t > e
     {

@@ -83,8 +83,12 @@ fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
                 "'{}' belongs to a journey, and this file has none",
                 k.as_str()
             );
-            let hint = "checks take their own timeout: and every: inside each check".to_string();
-            r.d.hint(k.span(), k.as_str(), msg, hint);
+            if matches!(k.as_str(), "timeout" | "every") {
+                let hint = "checks take their own timeout: and every: inside each check";
+                r.d.hint(k.span(), k.as_str(), msg, hint.to_string());
+            } else {
+                r.d.at(k.span(), k.as_str(), msg);
+            }
         }
     }
     let journey = if is_journey {

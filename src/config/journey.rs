@@ -63,7 +63,7 @@ pub(super) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
         .map(str::trim)
         .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...");
     if !content {
-        d.whole_file("the file is empty (only comments or blank lines); a journey needs at least name: and steps:");
+        d.whole_file("the file is empty (only comments or blank lines); a probe file holds a journey (name:, steps:) or checks:");
         return None;
     }
     let opts = LoaderOptions::default().error_on_duplicate_keys(true);
@@ -76,7 +76,7 @@ pub(super) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
                 TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) => d.at(
                     &span(m),
                     "",
-                    "a journey file is a mapping (name:, steps:, …)",
+                    "a probe file is a mapping (name:, steps:, … or checks:)",
                 ),
                 UnexpectedAnchor(m) => d.at(
                     &span(m),

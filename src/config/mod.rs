@@ -94,7 +94,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             column: 0,
             key: String::new(),
             message: "no probe files given".into(),
-            hint: Some("pass journey files or folders, e.g. journeys/".into()),
+            hint: Some("pass probe files or folders, e.g. journeys/".into()),
         });
     }
     (files, problems)
