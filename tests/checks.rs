@@ -19,17 +19,28 @@ struct Dns {
 
 impl Dns {
     fn start(args: &[&str]) -> Dns {
-        let port = UdpSocket::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Dns::start_on(port, args)
+        // A port free for UDP may be taken for TCP (dnsmasq wants both): try a few.
+        for _ in 0..5 {
+            if let Some(dns) = Dns::try_start(free_port(), args) {
+                return dns;
+            }
+        }
+        panic!("dnsmasq did not start");
     }
 
     /// Start on a given port: a restarted server with other records is a changed zone.
     fn start_on(port: u16, args: &[&str]) -> Dns {
-        let child = Command::new("dnsmasq")
+        for _ in 0..5 {
+            if let Some(dns) = Dns::try_start(port, args) {
+                return dns;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("dnsmasq did not start on port {port}");
+    }
+
+    fn try_start(port: u16, args: &[&str]) -> Option<Dns> {
+        let mut child = Command::new("dnsmasq")
             .args([
                 "--keep-in-foreground",
                 "--conf-file=/dev/null",
@@ -45,12 +56,17 @@ impl Dns {
             .spawn()
             .expect("dnsmasq starts (Debian package dnsmasq-base; scripts/test installs it)");
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let ready_by = Instant::now() + Duration::from_secs(10);
+        let ready_by = Instant::now() + Duration::from_secs(5);
         while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < ready_by, "dnsmasq did not start on {addr}");
+            let exited = matches!(child.try_wait(), Ok(Some(_)));
+            if exited || Instant::now() > ready_by {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Dns { child, addr }
+        Some(Dns { child, addr })
     }
 
     fn stop(&mut self) {
@@ -62,6 +78,17 @@ impl Dns {
 impl Drop for Dns {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A loopback port free for both UDP and TCP right now.
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
     }
 }
 
@@ -188,11 +215,7 @@ fn dns_checks_catch_a_changed_record_a_removed_name_and_a_silent_server() {
 fn http_checks_report_each_kind_of_mismatch() {
     let lab = Lab::start();
     let base = lab.base_url();
-    let closed = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = free_port();
     let yaml = format!(
         r#"vars: {{ base: "${{env:BASE_URL}}" }}
 checks:

@@ -2,7 +2,7 @@
 //! with a tiny admin client (moto accepts any signature, so requests carry a placeholder).
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ pub struct S3 {
 
 impl S3 {
     pub fn start() -> S3 {
-        let port = UdpSocket::bind("127.0.0.1:0")
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
