@@ -133,8 +133,16 @@ pub enum Reason {
     /// The prober's own network is unusable (no connectivity, proxy failure, out of
     /// resources), as Chromium reports it on its error page.
     ProberNetwork,
-    /// The system DNS resolver (resolv.conf) is unusable: none configured, or none answers.
+    /// The system DNS resolver (resolv.conf) is unusable: none configured, none answers, or
+    /// it answers with an error it does not explain (SERVFAIL, REFUSED).
     ResolverUnavailable,
+    /// The prober has no trust anchors to verify certificates with (no CA bundle).
+    NoTrustAnchors,
+    /// The prober's clock is too far off for a signed request (RequestTimeTooSkewed).
+    ClockSkew,
+    /// The probe's own settings do not fit the target (a wrong region or endpoint, an object
+    /// too large to hash): the probe file is wrong, not the target.
+    ProbeMisconfigured,
     /// The run was cancelled (Ctrl-C) before it finished.
     Cancelled,
 }
@@ -154,7 +162,8 @@ impl Reason {
             | BucketAccessDenied | ObjectNotFound | ObjectMismatch => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
             | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
-            | ProberNetwork | ResolverUnavailable | Cancelled => Outcome::Error,
+            | ProberNetwork | ResolverUnavailable | NoTrustAnchors | ClockSkew
+            | ProbeMisconfigured | Cancelled => Outcome::Error,
         }
     }
 
@@ -208,6 +217,9 @@ impl Reason {
             InvalidSelector => "invalid_selector",
             ProberNetwork => "prober_network",
             ResolverUnavailable => "resolver_unavailable",
+            NoTrustAnchors => "no_trust_anchors",
+            ClockSkew => "clock_skew",
+            ProbeMisconfigured => "probe_misconfigured",
             Cancelled => "cancelled",
         }
     }

@@ -69,10 +69,36 @@ fn encoded_forms(secret: &str) -> Vec<String> {
         .to_string();
     let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
     let path = percent_encoding::utf8_percent_encode(secret, PATH).to_string();
-    [secret.to_string(), json, debug, html, percent, form, path]
-        .into_iter()
-        .filter(|f| !f.is_empty())
-        .collect()
+    let mut forms = vec![secret.to_string(), json, debug, html, percent, form, path];
+    // Dot segments are collapsed in URL paths; a form shorter than the secret is not it.
+    forms.extend(
+        url_forms(secret)
+            .into_iter()
+            .filter(|f| f.len() >= secret.len()),
+    );
+    forms.into_iter().filter(|f| !f.is_empty()).collect()
+}
+
+/// The secret as the `url` crate writes it in each part of a URL (messages quote URLs).
+fn url_forms(secret: &str) -> Vec<String> {
+    let Ok(mut u) = url::Url::parse("http://h/") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    u.set_path(secret);
+    out.push(u.path().trim_start_matches('/').to_string());
+    u.set_query(Some(secret));
+    out.extend(u.query().map(str::to_string));
+    u.set_fragment(Some(secret));
+    out.extend(u.fragment().map(str::to_string));
+    let mut q = url::Url::parse("http://h/").expect("literal URL");
+    q.query_pairs_mut().append_pair("x", secret);
+    out.extend(
+        q.query()
+            .and_then(|s| s.strip_prefix("x="))
+            .map(str::to_string),
+    );
+    out
 }
 
 /// What a browser percent-encodes in a URL path or query (WHATWG path set, roughly).
@@ -113,6 +139,23 @@ mod tests {
             assert!(out.contains(MASK), "{text} -> {out}");
             assert!(!out.contains("rd&"), "{text} -> {out}");
         }
+    }
+
+    #[test]
+    fn masks_the_secret_as_urls_write_it() {
+        let secret = "it's x-y@z!";
+        let r = Redactor::new([secret.to_string()]);
+        let mut u = url::Url::parse("http://127.0.0.1:8080/missing").unwrap();
+        u.set_query(Some(&format!("t={secret}")));
+        let shown = format!("GET {u} answered 404");
+        assert!(!r.redact(&shown).contains("x-y"), "{}", r.redact(&shown));
+        let mut p = url::Url::parse("http://127.0.0.1/").unwrap();
+        p.set_path(&format!("/a/{secret}"));
+        assert!(
+            !r.redact(p.as_str()).contains("x-y"),
+            "{}",
+            r.redact(p.as_str())
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn bucket_checks_tell_present_deleted_private_and_missing_apart() {
     let s3 = S3::start();
     s3.create_bucket("assets");
     s3.put("assets", "app.css", b"body { color: #111 }", "text/css");
+    s3.put("assets", "empty.txt", b"", "text/plain");
     s3.make_public("assets");
     s3.create_bucket("private-docs");
     s3.put("private-docs", "report.txt", b"quarterly", "text/plain");
@@ -66,6 +67,8 @@ checks:
     bucket: {{ endpoint: "{ep}", bucket: assets }}
   - name: object_present
     bucket: {{ endpoint: "{ep}", bucket: assets, key: app.css, min_size: 5 }}
+  - name: object_empty
+    bucket: {{ endpoint: "{ep}", bucket: assets, key: empty.txt }}
   - name: object_missing
     bucket: {{ endpoint: "{ep}", bucket: assets, key: gone.css }}
   - name: private_anonymous
@@ -84,6 +87,7 @@ checks:
     assert_eq!(code, 1, "{all}");
     assert_eq!(reason(&r, "bucket_present"), "success", "{all}");
     assert_eq!(reason(&r, "object_present"), "success", "{all}");
+    assert_eq!(reason(&r, "object_empty"), "success", "{all}");
     assert_eq!(reason(&r, "object_missing"), "object_not_found", "{all}");
     assert_eq!(
         reason(&r, "private_anonymous"),

@@ -16,8 +16,10 @@ use super::sigv4::{self, EMPTY_SHA256, uri_encode};
 use crate::config::check_model::BucketCheck;
 use crate::outcome::{Problem, Reason};
 
-/// Objects are hashed up to this size for `sha256`.
+/// Objects are hashed up to this size for `sha256`; a larger one is a probe that cannot work.
 pub const HASH_LIMIT: usize = 64 << 20;
+/// Enough of a response to read an S3 error document.
+const ERROR_LIMIT: usize = 64 << 10;
 
 pub async fn run(
     c: &BucketCheck,
@@ -68,7 +70,11 @@ async fn check_object(
     } else {
         &[("range", "bytes=0-0")]
     };
-    let r = send(c, "GET", Some(key), &[], range, env, deadline, timings).await?;
+    let mut r = send(c, "GET", Some(key), &[], range, env, deadline, timings).await?;
+    if r.status == 416 && error_code(&r.body).as_deref() == Some("InvalidRange") {
+        // An empty object has no byte 0: read it whole instead.
+        r = send(c, "GET", Some(key), &[], &[], env, deadline, timings).await?;
+    }
     if !(200..=299).contains(&r.status) {
         return Err(judge_error(c, Some(key), &r));
     }
@@ -103,6 +109,14 @@ async fn check_object(
             ));
         }
     }
+    if let (Some(_), Some(size)) = (&c.sha256, size)
+        && size > HASH_LIMIT as u64
+    {
+        let msg = format!(
+            "{what} is {size} bytes; sha256 is checked on objects up to {HASH_LIMIT} bytes"
+        );
+        return Err(Problem::new(Reason::ProbeMisconfigured, msg));
+    }
     if let Some(want) = &c.sha256 {
         let got = hex::encode(Sha256::digest(&r.body));
         if &got != want {
@@ -135,7 +149,32 @@ fn error_code(body: &[u8]) -> Option<String> {
 }
 
 fn judge_error(c: &BucketCheck, key: Option<&str>, r: &Response) -> Problem {
-    match (r.status, error_code(&r.body).as_deref()) {
+    let code = error_code(&r.body);
+    match code.as_deref() {
+        // The prober's clock, not the bucket.
+        Some("RequestTimeTooSkewed") => {
+            let msg = format!(
+                "{} refused the signature: the prober's clock is off",
+                target(c, key)
+            );
+            return Problem::new(Reason::ClockSkew, msg);
+        }
+        // The probe file names the wrong region or endpoint for this bucket.
+        Some(
+            code @ ("AuthorizationHeaderMalformed"
+            | "PermanentRedirect"
+            | "IllegalLocationConstraintException"),
+        ) => {
+            let msg = format!(
+                "{} answered {code}: check the endpoint and region (region is {})",
+                target(c, key),
+                c.region
+            );
+            return Problem::new(Reason::ProbeMisconfigured, msg);
+        }
+        _ => {}
+    }
+    match (r.status, code.as_deref()) {
         (_, Some("NoSuchBucket")) => not_found(c, None),
         (_, Some("NoSuchKey")) => not_found(c, key),
         (403, _)
@@ -257,7 +296,12 @@ async fn send(
         headers: &headers,
         body: None,
         tls_verify: c.tls_verify,
-        body_limit: HASH_LIMIT,
+        // Only a sha256 needs the object; anything else reads an error document at most.
+        body_limit: if c.sha256.is_some() {
+            HASH_LIMIT
+        } else {
+            ERROR_LIMIT
+        },
     };
     exchange(&fetch, env, deadline, timings).await
 }

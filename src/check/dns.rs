@@ -93,12 +93,14 @@ fn resolver(c: &DnsCheck, left: Duration) -> Result<TokioResolver, Problem> {
 
 async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> {
     let name = format!("{}.", c.query);
-    match resolver
+    let asked = resolver
         .lookup(name.as_str(), record_type(c.record_type))
-        .await
-    {
+        .await;
+    let system = c.nameserver.is_none();
+    match asked {
         Ok(lookup) => Ok(Answer {
-            rcode: ResponseCode::NoError,
+            // Not always NOERROR: a dangling CNAME comes back as NXDOMAIN with a record.
+            rcode: lookup.message().metadata.response_code,
             records: lookup
                 .answers()
                 .iter()
@@ -110,15 +112,32 @@ async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> 
             rcode: none.response_code,
             records: Vec::new(),
         }),
+        // The system resolver's own error codes (its upstream down, its access list) do not
+        // tell whether the record is fine.
+        Err(NetError::Dns(DnsError::ResponseCode(rcode))) if system => Err(Problem::new(
+            Reason::ResolverUnavailable,
+            format!(
+                "the system resolver answered {}; the prober cannot tell whether {} is fine",
+                mnemonic(rcode),
+                c.query
+            ),
+        )),
         Err(NetError::Dns(DnsError::ResponseCode(rcode))) => Ok(Answer {
             rcode,
             records: Vec::new(),
         }),
         Err(NetError::Timeout) => Err(timed_out(c, resolver.options().timeout)),
-        Err(e @ (NetError::NoConnections | NetError::Io(_))) if c.nameserver.is_none() => {
+        Err(e) if system => Err(Problem::new(
+            Reason::ResolverUnavailable,
+            format!("the system resolver could not be asked: {e}"),
+        )),
+        Err(NetError::Io(io)) if super::classify_io(&io) == Reason::ProberNetwork => {
             Err(Problem::new(
-                Reason::ResolverUnavailable,
-                format!("the system resolver could not be asked: {e}"),
+                Reason::ProberNetwork,
+                format!(
+                    "the prober cannot reach nameserver {}: {io}",
+                    c.nameserver.map(|n| n.to_string()).unwrap_or_default()
+                ),
             ))
         }
         Err(e @ (NetError::NoConnections | NetError::Io(_))) => Err(Problem::new(

@@ -226,14 +226,17 @@ pub(super) async fn connect(
         }
     }
     Err(match last {
-        Some((addr, e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Problem::new(
-            Reason::ConnectRefused,
-            format!("{host} ({addr}) refused the connection"),
-        ),
-        Some((addr, e)) => Problem::new(
-            Reason::ConnectFailed,
-            format!("cannot connect to {host} ({addr}): {e}"),
-        ),
+        Some((addr, e)) => match super::classify_io(&e) {
+            Reason::ConnectRefused => Problem::new(
+                Reason::ConnectRefused,
+                format!("{host} ({addr}) refused the connection"),
+            ),
+            Reason::ProberNetwork => Problem::new(
+                Reason::ProberNetwork,
+                format!("the prober cannot open a connection to {host} ({addr}): {e}"),
+            ),
+            reason => Problem::new(reason, format!("cannot connect to {host} ({addr}): {e}")),
+        },
         None => Problem::new(Reason::NameNotResolved, format!("{host} has no address")),
     })
 }
@@ -251,6 +254,9 @@ async fn handshake(
             format!("'{host}' cannot be a TLS server name: {e}"),
         )
     })?;
+    if verify {
+        env.require_roots()?;
+    }
     let config = if verify {
         env.tls.clone()
     } else {
@@ -267,7 +273,7 @@ async fn handshake(
         let tls_error = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>());
         match tls_error {
             Some(t) => Problem::new(Reason::TlsInvalid, format!("TLS with {host}: {t}")),
-            None => Problem::new(Reason::ConnectFailed, format!("TLS with {host}: {e}")),
+            None => Problem::new(super::classify_io(&e), format!("TLS with {host}: {e}")),
         }
     })
 }
@@ -427,11 +433,11 @@ pub fn tls_configs(
     roots: Arc<rustls::RootCertStore>,
 ) -> (Arc<rustls::ClientConfig>, Arc<rustls::ClientConfig>) {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let verified = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let mut verified = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map(|b| b.with_root_certificates(roots).with_no_client_auth())
         .expect("the default protocol versions are supported by the default provider");
-    let unverified = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let mut unverified = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map(|b| {
             b.dangerous()
@@ -439,6 +445,10 @@ pub fn tls_configs(
                 .with_no_client_auth()
         })
         .expect("the default protocol versions are supported by the default provider");
+    // Every check does a full handshake: a resumed session would skip the certificate and
+    // time an abbreviated handshake.
+    verified.resumption = rustls::client::Resumption::disabled();
+    unverified.resumption = rustls::client::Resumption::disabled();
     (Arc::new(verified), Arc::new(unverified))
 }
 

@@ -19,6 +19,30 @@ use crate::config::{Check, CheckSpec};
 use crate::outcome::{Problem, Reason};
 use crate::result::{Phase, Prerequisite, RunResult};
 
+/// Which side a socket error is on. A refusal is the target's; errors that only the prober's
+/// own host produces (no route on this host, no local address, out of descriptors or
+/// buffers, forbidden by local policy) are the prober's; anything else (reset, remote
+/// unreachable, timed out) is the target's failure to connect.
+pub fn classify_io(e: &std::io::Error) -> Reason {
+    if e.kind() == std::io::ErrorKind::ConnectionRefused {
+        return Reason::ConnectRefused;
+    }
+    match e.raw_os_error() {
+        Some(
+            libc::ENETUNREACH
+            | libc::EADDRNOTAVAIL
+            | libc::EMFILE
+            | libc::ENFILE
+            | libc::ENOBUFS
+            | libc::ENOMEM
+            | libc::EACCES
+            | libc::EPERM
+            | libc::EAFNOSUPPORT,
+        ) => Reason::ProberNetwork,
+        _ => Reason::ConnectFailed,
+    }
+}
+
 /// What checks share within one run: TLS configurations and the system resolver.
 pub struct CheckEnv {
     /// The system's trust anchors.
@@ -46,6 +70,18 @@ impl CheckEnv {
         }
     }
 
+    /// Verifying a certificate needs trust anchors; without any, every certificate would look
+    /// untrusted and every owner would be paged for the prober's missing CA bundle.
+    pub fn require_roots(&self) -> Result<(), Problem> {
+        if self.roots.is_empty() {
+            return Err(Problem::new(
+                Reason::NoTrustAnchors,
+                "the prober found no trusted CA certificates (Debian: apt-get install ca-certificates)",
+            ));
+        }
+        Ok(())
+    }
+
     /// Addresses of `host` through the system resolver (hosts file included). A name that
     /// does not exist is the target's failure; a resolver that does not answer is ours.
     pub async fn resolve(
@@ -67,9 +103,16 @@ impl CheckEnv {
         let lookup = tokio::time::timeout_at(deadline, resolver.lookup_ip(host)).await;
         match lookup {
             Ok(Ok(ips)) => Ok(ips.iter().map(|ip| SocketAddr::new(ip, port)).collect()),
-            Ok(Err(NetError::Dns(DnsError::NoRecordsFound(_) | DnsError::ResponseCode(_)))) => Err(
-                Problem::new(Reason::NameNotResolved, format!("{host} does not resolve")),
-            ),
+            Ok(Err(NetError::Dns(DnsError::NoRecordsFound(_)))) => Err(Problem::new(
+                Reason::NameNotResolved,
+                format!("{host} does not resolve (no such name, or no address record)"),
+            )),
+            // SERVFAIL, REFUSED… from the system resolver do not say whether the name or the
+            // resolver is broken: the prober cannot tell.
+            Ok(Err(NetError::Dns(DnsError::ResponseCode(rcode)))) => Err(Problem::new(
+                Reason::ResolverUnavailable,
+                format!("cannot resolve {host}: the system resolver answered {rcode}"),
+            )),
             Ok(Err(e)) => Err(Problem::new(
                 Reason::ResolverUnavailable,
                 format!("cannot resolve {host}: the system resolver failed: {e}"),
@@ -135,4 +178,24 @@ pub async fn run_check(c: &Check, env: &CheckEnv) -> RunResult {
     });
     result.conclude(problem);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_errors_of_the_probers_own_host_are_errors() {
+        let os = std::io::Error::from_raw_os_error;
+        assert_eq!(classify_io(&os(libc::ECONNREFUSED)), Reason::ConnectRefused);
+        assert_eq!(classify_io(&os(libc::ENETUNREACH)), Reason::ProberNetwork);
+        assert_eq!(classify_io(&os(libc::EMFILE)), Reason::ProberNetwork);
+        assert_eq!(classify_io(&os(libc::EADDRNOTAVAIL)), Reason::ProberNetwork);
+        assert_eq!(classify_io(&os(libc::ECONNRESET)), Reason::ConnectFailed);
+        assert_eq!(classify_io(&os(libc::EHOSTUNREACH)), Reason::ConnectFailed);
+        assert_eq!(
+            Reason::ProberNetwork.class(),
+            crate::outcome::Outcome::Error
+        );
+    }
 }

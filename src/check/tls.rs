@@ -140,7 +140,10 @@ fn client_config(
             }
             Arc::new(store)
         }
-        None => env.roots.clone(),
+        None => {
+            env.require_roots()?;
+            env.roots.clone()
+        }
     };
     let inner = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .build()

@@ -268,6 +268,11 @@ fn read_http(r: &mut Reader, node: &Node, key: &str) -> Option<HttpCheck> {
 fn read_url(r: &mut Reader, node: &Node, key: &str) -> Option<url::Url> {
     let text = r.text(node, key)?;
     match url::Url::parse(&text) {
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => {
+            let msg = "credentials in the URL are not sent; give them in headers (Authorization)";
+            r.d.at(node.span(), key, msg);
+            None
+        }
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
         Ok(_) => {
             r.d.at(
@@ -552,7 +557,19 @@ const TLS_KEYS: &[&str] = &["host", "port", "sni", "min_days_left", "ca"];
 fn read_tls(r: &mut Reader, node: &Node, key: &str) -> Option<TlsCheck> {
     let m = fields(r, node, key, TLS_KEYS)?;
     let host = match m.get_node("host") {
-        Some(n) => r.text(n, &join(key, "host")),
+        Some(n) => r.text(n, &join(key, "host")).and_then(|h| {
+            // A DNS name or an IP address (IPv6 without brackets).
+            let ok = url::Host::parse(&h).is_ok() || h.parse::<std::net::Ipv6Addr>().is_ok();
+            if !ok {
+                r.d.at(
+                    n.span(),
+                    &join(key, "host"),
+                    format!("'{h}' is not a host name or IP address"),
+                );
+                return None;
+            }
+            Some(h)
+        }),
         None => {
             r.d.at(&mapping_start(m), key, "missing required key 'host'");
             None
@@ -663,7 +680,20 @@ fn read_bucket(r: &mut Reader, node: &Node, key: &str) -> Option<BucketCheck> {
         Some(n) => r.text(n, &join(key, "region")),
         None => Some("us-east-1".to_string()),
     };
-    let object = m.get_node("key").and_then(|n| r.text(n, &join(key, "key")));
+    let object = m.get_node("key").and_then(|n| {
+        let k = join(key, "key");
+        let v = r.text(n, &k)?;
+        // URLs collapse `.` and `..` segments, so such a key cannot be addressed as written.
+        if v.split('/').any(|seg| seg == "." || seg == "..") {
+            r.d.at(
+                n.span(),
+                &k,
+                format!("key '{v}' has a '.' or '..' segment, which URLs rewrite"),
+            );
+            return None;
+        }
+        Some(v)
+    });
     // AWS endpoints address buckets as host names; S3-compatible servers on an address or
     // a plain host name usually by path.
     let path_style = match m.get_node("path_style") {
@@ -675,6 +705,22 @@ fn read_bucket(r: &mut Reader, node: &Node, key: &str) -> Option<BucketCheck> {
                 .is_some_and(|h| h.ends_with(".amazonaws.com")),
         ),
     };
+    if path_style == Some(false)
+        && let Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) =
+            endpoint.as_ref().and_then(|u| u.host())
+    {
+        let span = m
+            .get_node("path_style")
+            .map(start_of)
+            .unwrap_or_else(|| mapping_start(m));
+        let msg = "virtual-host addressing puts the bucket in the host name, which an IP address endpoint cannot have";
+        r.d.hint(
+            &span,
+            &join(key, "path_style"),
+            msg,
+            "use path_style: true".into(),
+        );
+    }
     let credentials = match m.get_node("credentials") {
         None => Some(None),
         Some(n) => read_credentials(r, n, &join(key, "credentials")).map(Some),
