@@ -43,6 +43,13 @@ async fn check_bucket(
     let list = send(c, "GET", None, &query, &[], env, deadline, timings).await?;
     match list.status {
         200..=299 => Ok(()),
+        403 if matches!(
+            error_code(&list.body).as_deref(),
+            Some("RequestTimeTooSkewed" | "AuthorizationHeaderMalformed")
+        ) =>
+        {
+            Err(judge_error(c, None, &list))
+        }
         403 => {
             // Listing may be denied to a reader that can still use the bucket.
             let head = send(c, "HEAD", None, &[], &[], env, deadline, timings).await?;

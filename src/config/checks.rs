@@ -269,7 +269,7 @@ fn read_url(r: &mut Reader, node: &Node, key: &str) -> Option<url::Url> {
     let text = r.text(node, key)?;
     match url::Url::parse(&text) {
         Ok(u) if !u.username().is_empty() || u.password().is_some() => {
-            let msg = "credentials in the URL are not sent; give them in headers (Authorization)";
+            let msg = "credentials in the URL are not sent; give them in headers (Authorization), or in credentials: for a bucket";
             r.d.at(node.span(), key, msg);
             None
         }
@@ -558,6 +558,7 @@ fn read_tls(r: &mut Reader, node: &Node, key: &str) -> Option<TlsCheck> {
     let m = fields(r, node, key, TLS_KEYS)?;
     let host = match m.get_node("host") {
         Some(n) => r.text(n, &join(key, "host")).and_then(|h| {
+            let h = h.trim_start_matches('[').trim_end_matches(']').to_string();
             // A DNS name or an IP address (IPv6 without brackets).
             let ok = url::Host::parse(&h).is_ok() || h.parse::<std::net::Ipv6Addr>().is_ok();
             if !ok {
@@ -776,7 +777,7 @@ fn read_bucket_name(r: &mut Reader, node: &Node, key: &str) -> Option<String> {
             c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-' || c == '_'
         });
     if !ok {
-        let msg = format!("'{name}' is not a bucket name (3 to 63 of a-z, 0-9, '.', '-')");
+        let msg = format!("'{name}' is not a bucket name (3 to 63 of a-z, 0-9, '.', '-', '_')");
         r.d.at(node.span(), key, msg);
         return None;
     }
