@@ -113,6 +113,7 @@ fn deleting_the_assets_bucket_breaks_login_and_the_report_names_it() {
     let lab = Lab::with_options(FaultLabOptions {
         password: common::PASSWORD.to_string(),
         assets_url: Some(format!("{}/assets", s3.endpoint())),
+        ..Default::default()
     });
     let s = Scratch::new();
     let file = s.path().join("login_spa.yaml");

@@ -16,6 +16,10 @@ pub struct Args {
     /// so deleting the bucket breaks the dashboard the way it breaks a single-page app.
     #[arg(long, value_name = "URL")]
     pub assets_url: Option<String>,
+    /// Do not start the lab's S3 server (moto_server) and DNS server (dnsmasq), which it
+    /// otherwise starts when they are installed.
+    #[arg(long)]
+    pub no_backends: bool,
 }
 
 pub async fn run(args: Args) -> i32 {
@@ -24,6 +28,7 @@ pub async fn run(args: Args) -> i32 {
         FaultLabOptions {
             password: args.password,
             assets_url: args.assets_url,
+            backends: !args.no_backends,
         },
     )
     .await
@@ -35,8 +40,14 @@ pub async fn run(args: Args) -> i32 {
         }
     };
     say!("fault lab at {}", lab.base_url());
+    if let Some(s3) = lab.s3_endpoint().await {
+        say!("assets bucket: {s3}/assets (the dashboard loads dashboard.js from it)");
+    }
+    if let Some(dns) = lab.dns_addr().await {
+        say!("DNS: {dns} answers for app.fault-lab.test");
+    }
     say!(
-        "faults: curl {}/_faults   (POST a JSON object to change them, POST /_faults/reset to clear)",
+        "faults: curl {}/_faults   (POST a JSON object to change them, e.g. {{\"bucket_deleted\": true}}; POST /_faults/reset to clear)",
         lab.base_url()
     );
     let _ = tokio::signal::ctrl_c().await;

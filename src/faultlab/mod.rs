@@ -17,6 +17,7 @@
 //! | `GET /_faults` | current [`Faults`] as JSON |
 //! | `POST /_faults` | JSON body replaces the faults (unknown field: 400), answers the new faults |
 //! | `POST /_faults/reset` | all faults off |
+//! | `GET /_lab` | where the lab's S3 and DNS servers listen (JSON), when it runs them |
 //! | `GET /healthz` | `ok` |
 //!
 //! Anything else is a 404. Every HTML page is `text/html; charset=utf-8`.
@@ -46,6 +47,13 @@
 //!   on: the welcome heading becomes `#welcome-banner`. Caught as a missing
 //!   element; the case for helpful "did you mean" diagnostics.
 //!
+//! - `bucket_deleted`, `bucket_private`: the assets bucket on the lab's own S3 server
+//!   (moto) is deleted, or loses its public-read policy. With the bundle served from there
+//!   (`FaultLabOptions::backends`), the dashboard never shows `#welcome`; a `bucket` check
+//!   names the cause.
+//! - `dns_record` (`right`, `changed`, `removed`), `dns_stopped`: the lab's DNS server
+//!   (dnsmasq) answers 127.0.0.2 or NXDOMAIN for `app.fault-lab.test`, or stops answering.
+//!
 //! Faults can be switched in process ([`FaultLab::set_faults`]) or over HTTP
 //! (`/_faults`), which is how a separate `journeyprobe demo` process or a
 //! shell script flips them.
@@ -68,6 +76,7 @@
 //! # }
 //! ```
 
+pub mod backends;
 mod pages;
 mod routes;
 #[cfg(test)]
@@ -126,6 +135,15 @@ pub struct Faults {
     /// The dashboard's welcome heading has id `welcome-banner` instead of
     /// `welcome`.
     pub renamed_element: bool,
+    /// The assets bucket is deleted (needs the lab's S3 server): the dashboard's bundle
+    /// is gone and `#welcome` never appears.
+    pub bucket_deleted: bool,
+    /// The assets bucket is private: anonymous reads of the bundle are refused.
+    pub bucket_private: bool,
+    /// What the lab's DNS server answers for [`backends::LAB_HOST`].
+    pub dns_record: backends::DnsRecord,
+    /// The lab's DNS server is stopped.
+    pub dns_stopped: bool,
 }
 
 /// Settings for [`FaultLab::start_with`].
@@ -139,6 +157,10 @@ pub struct FaultLabOptions {
     /// by `dashboard.js` ([`DASHBOARD_JS`]) loaded from there, the way a single-page app
     /// loads its bundle from a bucket: delete the bucket and `#welcome` never appears.
     pub assets_url: Option<String>,
+    /// Also start the lab's dependencies where their programs are installed: an S3 server
+    /// (`moto_server`) holding the bundle, which then sets `assets_url`, and a DNS server
+    /// (`dnsmasq`) for [`backends::LAB_HOST`]. Their faults switch them.
+    pub backends: bool,
 }
 
 impl Default for FaultLabOptions {
@@ -146,6 +168,7 @@ impl Default for FaultLabOptions {
         FaultLabOptions {
             password: DEFAULT_PASSWORD.to_owned(),
             assets_url: None,
+            backends: false,
         }
     }
 }
@@ -166,6 +189,8 @@ pub(crate) struct LabState {
     sessions: Mutex<HashMap<String, String>>,
     password: String,
     pub(crate) assets_url: Option<String>,
+    /// Held across the switching of a fault, so switches apply one at a time.
+    backends: tokio::sync::Mutex<Backends>,
     token_seq: AtomicU64,
     token_keys: RandomState,
 }
@@ -176,13 +201,58 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The lab's running dependencies, if started.
+#[derive(Default)]
+pub(crate) struct Backends {
+    pub(crate) s3: Option<backends::S3Server>,
+    pub(crate) dns: Option<backends::DnsServer>,
+}
+
+impl Backends {
+    /// Bring the dependencies from the state `old` describes to the one `new` describes.
+    async fn apply(&mut self, old: &Faults, new: &Faults) -> Result<(), String> {
+        let bucket = (new.bucket_deleted, new.bucket_private);
+        if bucket != (old.bucket_deleted, old.bucket_private) {
+            let s3 = self
+                .s3
+                .as_ref()
+                .ok_or("this lab runs no S3 server (moto_server not installed?)")?;
+            let err = |e: std::io::Error| format!("switching the bucket: {e}");
+            if new.bucket_deleted && !old.bucket_deleted {
+                s3.delete_bucket().await.map_err(err)?;
+            } else if !new.bucket_deleted {
+                if old.bucket_deleted {
+                    s3.restore().await.map_err(err)?;
+                }
+                s3.set_public(!new.bucket_private).await.map_err(err)?;
+            }
+        }
+        let want = |f: &Faults| (!f.dns_stopped).then_some(f.dns_record);
+        if want(new) != want(old) {
+            let dns = self
+                .dns
+                .as_mut()
+                .ok_or("this lab runs no DNS server (dnsmasq not installed?)")?;
+            dns.set(want(new))
+                .await
+                .map_err(|e| format!("switching DNS: {e}"))?;
+        }
+        Ok(())
+    }
+}
+
 impl LabState {
-    fn new(options: FaultLabOptions) -> Self {
+    fn new(options: FaultLabOptions, backends: Backends) -> Self {
         LabState {
             faults: Mutex::new(Faults::default()),
             sessions: Mutex::new(HashMap::new()),
             password: options.password,
-            assets_url: options.assets_url,
+            assets_url: backends
+                .s3
+                .as_ref()
+                .map(|s| s.assets_url())
+                .or(options.assets_url),
+            backends: tokio::sync::Mutex::new(backends),
             token_seq: AtomicU64::new(0),
             token_keys: RandomState::new(),
         }
@@ -196,6 +266,26 @@ impl LabState {
     pub(crate) fn set_faults(&self, faults: Faults) {
         tracing::info!(?faults, "fault lab: faults changed");
         *lock(&self.faults) = faults;
+    }
+
+    /// Switch faults, the dependencies' included; on error nothing changes.
+    pub(crate) async fn switch(&self, faults: Faults) -> Result<(), String> {
+        let mut backends = self.backends.lock().await;
+        let old = self.faults();
+        backends.apply(&old, &faults).await?;
+        self.set_faults(faults);
+        Ok(())
+    }
+
+    /// Where the lab's dependencies listen, for `GET /_lab`.
+    pub(crate) async fn endpoints(&self) -> serde_json::Value {
+        let b = self.backends.lock().await;
+        serde_json::json!({
+            "s3": b.s3.as_ref().map(|s| s.endpoint()),
+            "bucket": b.s3.as_ref().map(|_| backends::ASSETS_BUCKET),
+            "dns": b.dns.as_ref().map(|d| d.addr.to_string()),
+            "host": b.dns.as_ref().map(|_| backends::LAB_HOST),
+        })
     }
 
     /// Compares without stopping at the first differing byte.
@@ -283,7 +373,12 @@ impl FaultLab {
                 tracing::trace!("fault lab: failed to set TCP_NODELAY: {err}");
             }
         });
-        let state = Arc::new(LabState::new(options));
+        let backends = if options.backends {
+            start_backends().await
+        } else {
+            Backends::default()
+        };
+        let state = Arc::new(LabState::new(options, backends));
         let app = routes::router(state.clone());
         let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
@@ -324,9 +419,42 @@ impl FaultLab {
         format!("{}{path}", self.base_url())
     }
 
-    /// Replaces the active faults; takes effect for the next request.
+    /// Replaces the active faults of the site itself; takes effect for the next request.
+    /// Faults of the dependencies (bucket, DNS) need [`FaultLab::switch`].
     pub fn set_faults(&self, faults: Faults) {
         self.state.set_faults(faults);
+    }
+
+    /// Replaces the active faults, switching the lab's dependencies too.
+    ///
+    /// # Errors
+    ///
+    /// A dependency fault on a lab without that dependency, or a dependency that did not
+    /// switch; the faults then stay as they were.
+    pub async fn switch(&self, faults: Faults) -> Result<(), String> {
+        self.state.switch(faults).await
+    }
+
+    /// The S3 endpoint of the lab's own server, when it runs one.
+    pub async fn s3_endpoint(&self) -> Option<String> {
+        self.state
+            .backends
+            .lock()
+            .await
+            .s3
+            .as_ref()
+            .map(|s| s.endpoint())
+    }
+
+    /// The address of the lab's DNS server, when it runs one.
+    pub async fn dns_addr(&self) -> Option<SocketAddr> {
+        self.state
+            .backends
+            .lock()
+            .await
+            .dns
+            .as_ref()
+            .map(|d| d.addr)
     }
 
     /// The active faults.
@@ -342,8 +470,17 @@ impl FaultLab {
             addr,
             shutdown_tx,
             task,
-            ..
+            state,
         } = self;
+        {
+            let mut b = state.backends.lock().await;
+            if let Some(s3) = b.s3.take() {
+                s3.stop().await;
+            }
+            if let Some(dns) = b.dns.take() {
+                dns.stop().await;
+            }
+        }
         let _ = shutdown_tx.send(());
         let abort = task.abort_handle();
         match tokio::time::timeout(SHUTDOWN_GRACE, task).await {
@@ -356,4 +493,26 @@ impl FaultLab {
             }
         }
     }
+}
+
+/// Start whichever dependencies are installed; a missing one is logged, not fatal.
+async fn start_backends() -> Backends {
+    let mut b = Backends::default();
+    if backends::available("moto_server") {
+        match backends::S3Server::start().await {
+            Ok(s3) => b.s3 = Some(s3),
+            Err(e) => tracing::warn!("fault lab: the S3 server did not start: {e}"),
+        }
+    } else {
+        tracing::info!("fault lab: moto_server not installed; no assets bucket");
+    }
+    if backends::available("dnsmasq") || std::path::Path::new("/usr/sbin/dnsmasq").exists() {
+        match backends::DnsServer::start().await {
+            Ok(dns) => b.dns = Some(dns),
+            Err(e) => tracing::warn!("fault lab: the DNS server did not start: {e}"),
+        }
+    } else {
+        tracing::info!("fault lab: dnsmasq not installed; no DNS server");
+    }
+    b
 }

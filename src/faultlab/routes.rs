@@ -35,6 +35,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/_faults", get(get_faults).post(post_faults))
         .route("/_faults/reset", post(reset_faults))
+        .route("/_lab", get(lab_endpoints))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -224,10 +225,14 @@ async fn get_faults(State(state): State<Arc<LabState>>) -> Json<Faults> {
 /// content type, so `curl -d '{"login_500":true}'` works too.
 async fn post_faults(State(state): State<Arc<LabState>>, body: Bytes) -> Response {
     match parse_faults(&body) {
-        Ok(faults) => {
-            state.set_faults(faults.clone());
-            Json(faults).into_response()
-        }
+        Ok(faults) => match state.switch(faults.clone()).await {
+            Ok(()) => Json(faults).into_response(),
+            Err(message) => (
+                StatusCode::CONFLICT,
+                Json(serde_json::json!({ "error": message })),
+            )
+                .into_response(),
+        },
         Err(message) => (
             StatusCode::BAD_REQUEST,
             Json(serde_json::json!({ "error": message })),
@@ -247,9 +252,19 @@ fn parse_faults(body: &[u8]) -> Result<Faults, String> {
     serde_json::from_value(value).map_err(|err| format!("invalid faults: {err}"))
 }
 
-async fn reset_faults(State(state): State<Arc<LabState>>) -> Json<Faults> {
-    state.set_faults(Faults::default());
-    Json(Faults::default())
+async fn reset_faults(State(state): State<Arc<LabState>>) -> Response {
+    match state.switch(Faults::default()).await {
+        Ok(()) => Json(Faults::default()).into_response(),
+        Err(message) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(serde_json::json!({ "error": message })),
+        )
+            .into_response(),
+    }
+}
+
+async fn lab_endpoints(State(state): State<Arc<LabState>>) -> Json<serde_json::Value> {
+    Json(state.endpoints().await)
 }
 
 async fn not_found() -> Response {

@@ -864,7 +864,7 @@ async fn start_fails_on_a_taken_port() {
 
 #[tokio::test]
 async fn session_store_is_bounded() {
-    let state = LabState::new(FaultLabOptions::default());
+    let state = LabState::new(FaultLabOptions::default(), super::Backends::default());
     let first = state.create_session("first");
     for i in 0..MAX_SESSIONS + 5 {
         state.create_session(&format!("user{i}"));

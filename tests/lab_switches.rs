@@ -1,0 +1,132 @@
+//! Acceptance: the fault lab's own dependencies — a real S3 server holding the dashboard's
+//! bundle and a real DNS server for its host name — broken and mended through its
+//! `/_faults` switches, as a demo or a test flips them, and seen by bucket and DNS checks.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use common::{Lab, Scratch, json_results, show};
+use journeyprobe::faultlab::FaultLabOptions;
+
+/// `POST path` with a JSON body to the lab; returns the status and the body.
+fn post(base: &str, path: &str, body: &str) -> (u16, String) {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+fn get(base: &str, path: &str) -> String {
+    let addr = base.trim_start_matches("http://");
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+}
+
+fn verdicts(s: &Scratch, lab: &Lab, file: &std::path::Path) -> BTreeMap<String, String> {
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", file.to_str().unwrap(), "--format", "json"],
+    ));
+    let v: BTreeMap<String, String> = json_results(&out)
+        .iter()
+        .map(|r| {
+            let verdict = if r["outcome"] == "success" {
+                "success"
+            } else {
+                r["reason"].as_str().unwrap_or("?")
+            };
+            (
+                r["probe"].as_str().unwrap().to_string(),
+                verdict.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(v.len(), 2, "{}", show(&out));
+    v
+}
+
+#[test]
+fn bucket_and_dns_switches_break_the_labs_own_servers() {
+    let lab = Lab::with_options(FaultLabOptions {
+        backends: true,
+        ..Default::default()
+    });
+    let base = lab.base_url();
+    let endpoints: serde_json::Value = serde_json::from_str(&get(&base, "/_lab")).unwrap();
+    let (s3, dns) = (
+        endpoints["s3"].as_str().expect("an S3 server"),
+        endpoints["dns"].as_str().expect("a DNS server"),
+    );
+    let s = Scratch::new();
+    let file = s.path().join("deps.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "checks:\n  - name: assets_bucket\n    bucket: {{ endpoint: \"{s3}\", bucket: assets, key: dashboard.js }}\n\
+             \x20 - name: app_dns\n    timeout: 1s\n    dns: {{ query: app.fault-lab.test, nameserver: \"{dns}\", expect: {{ answers_equal: [127.0.0.1] }} }}\n"
+        ),
+    )
+    .unwrap();
+    let healthy = verdicts(&s, &lab, &file);
+    assert_eq!(healthy["assets_bucket"], "success");
+    assert_eq!(healthy["app_dns"], "success");
+
+    for (switch, probe, want) in [
+        (
+            r#"{"bucket_private": true}"#,
+            "assets_bucket",
+            "bucket_access_denied",
+        ),
+        (
+            r#"{"bucket_deleted": true}"#,
+            "assets_bucket",
+            "bucket_not_found",
+        ),
+        (
+            r#"{"dns_record": "changed"}"#,
+            "app_dns",
+            "dns_answer_mismatch",
+        ),
+        (r#"{"dns_record": "removed"}"#, "app_dns", "dns_nxdomain"),
+        (r#"{"dns_stopped": true}"#, "app_dns", "dns_timeout"),
+    ] {
+        let (status, body) = post(&base, "/_faults", switch);
+        assert_eq!(status, 200, "{switch}: {body}");
+        assert_eq!(verdicts(&s, &lab, &file)[probe], want, "{switch}");
+        let (status, body) = post(&base, "/_faults/reset", "");
+        assert_eq!(status, 200, "reset after {switch}: {body}");
+    }
+    let mended = verdicts(&s, &lab, &file);
+    assert_eq!(mended["assets_bucket"], "success");
+    assert_eq!(mended["app_dns"], "success");
+}
+
+#[test]
+fn a_dependency_switch_on_a_lab_without_that_dependency_is_refused() {
+    let lab = Lab::start();
+    let (status, body) = post(&lab.base_url(), "/_faults", r#"{"bucket_deleted": true}"#);
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("no S3 server"), "{body}");
+    assert!(get(&lab.base_url(), "/_faults").contains("\"bucket_deleted\":false"));
+}
