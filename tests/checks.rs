@@ -132,6 +132,7 @@ const DNS_RECORDS: &[&str] = &[
     // Authoritative for the zone: a name not listed here does not exist (NXDOMAIN).
     "--local=/fault-lab.test/",
     "--address=/app.fault-lab.test/127.0.0.1",
+    "--address=/app.fault-lab.test/::1",
     "--txt-record=app.fault-lab.test,v=probe1",
     "--cname=www.fault-lab.test,app.fault-lab.test",
     "--mx-host=fault-lab.test,mail.fault-lab.test,10",
@@ -145,6 +146,8 @@ fn dns_checks_pass_on_the_right_answers_of_each_type() {
         r#"checks:
   - name: a
     dns: {{ query: app.fault-lab.test, type: A, nameserver: "{ns}", expect: {{ answers_contain: [127.0.0.1], max_latency: 2s }} }}
+  - name: aaaa
+    dns: {{ query: app.fault-lab.test, type: AAAA, nameserver: "{ns}", expect: {{ answers_equal: ["0:0:0:0:0:0:0:1"] }} }}
   - name: txt
     dns: {{ query: app.fault-lab.test, type: TXT, nameserver: "{ns}", expect: {{ answers_equal: ["v=probe1"] }} }}
   - name: cname
@@ -160,7 +163,7 @@ fn dns_checks_pass_on_the_right_answers_of_each_type() {
     let s = Scratch::new();
     let (code, r) = run_checks(&s, "http://127.0.0.1:1", &yaml);
     assert_eq!(code, 1);
-    for ok in ["a", "txt", "cname", "mx", "expected_gone"] {
+    for ok in ["a", "aaaa", "txt", "cname", "mx", "expected_gone"] {
         assert_outcome(&r, ok, None);
     }
     assert_outcome(&r, "no_mx_here", Some("dns_no_answer"));
