@@ -150,34 +150,17 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// A result for a run starting now; `conclude` sets the outcome.
-    pub fn begin(j: &Journey, started_at: std::time::SystemTime) -> RunResult {
+    /// A result for a run starting at `started_at`; `conclude` sets the outcome.
+    fn fresh(
+        probe: &str,
+        kind: &'static str,
+        file: &std::path::Path,
+        started_at: std::time::SystemTime,
+    ) -> RunResult {
         RunResult {
-            probe: j.name.clone(),
-            kind: "journey",
-            file: j.file.clone(),
-            outcome: Outcome::Success,
-            reason: None,
-            message: None,
-            phase: None,
-            started_at: humantime::format_rfc3339_millis(started_at).to_string(),
-            duration_ms: 0.0,
-            steps: Vec::new(),
-            timings: Timings::default(),
-            artifacts: Vec::new(),
-            prerequisites: Vec::new(),
-            teardown_error: None,
-            incident: j.incident.clone(),
-            runbook: j.runbook.clone(),
-        }
-    }
-
-    /// A result for a check run starting at `started_at`.
-    pub fn for_check(c: &crate::config::Check, started_at: std::time::SystemTime) -> RunResult {
-        RunResult {
-            probe: c.name.clone(),
-            kind: c.spec.kind(),
-            file: c.file.clone(),
+            probe: probe.to_string(),
+            kind,
+            file: file.to_path_buf(),
             outcome: Outcome::Success,
             reason: None,
             message: None,
@@ -192,6 +175,20 @@ impl RunResult {
             incident: Vec::new(),
             runbook: None,
         }
+    }
+
+    /// A result for a journey run starting at `started_at`.
+    pub fn begin(j: &Journey, started_at: std::time::SystemTime) -> RunResult {
+        RunResult {
+            incident: j.incident.clone(),
+            runbook: j.runbook.clone(),
+            ..RunResult::fresh(&j.name, "journey", &j.file, started_at)
+        }
+    }
+
+    /// A result for a check run starting at `started_at`.
+    pub fn for_check(c: &crate::config::Check, started_at: std::time::SystemTime) -> RunResult {
+        RunResult::fresh(&c.name, c.spec.kind(), &c.file, started_at)
     }
 
     /// A run that never reached its first step (no driver, no session).

@@ -172,6 +172,24 @@ impl Reader<'_> {
         }
     }
 
+    /// `map[field]`, or a "missing required key" diagnostic.
+    pub fn required<'n>(
+        &mut self,
+        map: &'n MarkedMappingNode,
+        key: &str,
+        field: &str,
+    ) -> Option<&'n Node> {
+        let n = map.get_node(field);
+        if n.is_none() {
+            self.d.at(
+                &mapping_start(map),
+                key,
+                format!("missing required key '{field}'"),
+            );
+        }
+        n
+    }
+
     /// Flag every key of `map` that is not in `allowed`, with a did-you-mean hint.
     pub fn known_keys(&mut self, map: &MarkedMappingNode, key: &str, allowed: &[&str]) {
         for k in map.keys() {

@@ -141,26 +141,9 @@ fn selector_node<'n>(r: &mut Reader, v: &'n Node, key: &str) -> Option<&'n Node>
         Node::Scalar(_) => Some(v),
         _ => {
             let m = mapping_with(r, v, key, &["selector"])?;
-            required(r, m, key, "selector")
+            r.required(m, key, "selector")
         }
     }
-}
-
-fn required<'n>(
-    r: &mut Reader,
-    m: &'n MarkedMappingNode,
-    key: &str,
-    field: &str,
-) -> Option<&'n Node> {
-    let n = m.get_node(field);
-    if n.is_none() {
-        r.d.at(
-            &mapping_start(m),
-            key,
-            format!("missing required key '{field}'"),
-        );
-    }
-    n
 }
 
 fn goto(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
@@ -187,8 +170,8 @@ fn goto(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
 
 fn fill(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
     let m = mapping_with(r, v, key, &["selector", "value"])?;
-    let sel = required(r, m, key, "selector");
-    let val = required(r, m, key, "value");
+    let sel = r.required(m, key, "selector");
+    let val = r.required(m, key, "value");
     let target = r.locator(sel?, &join(key, "selector"));
     // An empty value is legal: it clears the field.
     let value = val.and_then(|n| {
@@ -210,7 +193,7 @@ fn press(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
                 Some(n) => Some(r.locator(n, &join(key, "selector"))?),
                 None => None,
             };
-            (required(r, m, key, "key")?, target)
+            (r.required(m, key, "key")?, target)
         }
     };
     let name = r.literal(key_node, key)?;
@@ -240,7 +223,9 @@ fn press(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
 
 fn select(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
     let m = mapping_with(r, v, key, &["selector", "value", "label", "index"])?;
-    let target = required(r, m, key, "selector").and_then(|n| r.locator(n, &join(key, "selector")));
+    let target = r
+        .required(m, key, "selector")
+        .and_then(|n| r.locator(n, &join(key, "selector")));
     let (which, n) = r.one_of(m, key, &["value", "label", "index"])?;
     let option = match which {
         "value" => SelectBy::Value(r.text(n, &join(key, which))?),
@@ -295,7 +280,9 @@ fn text_match(r: &mut Reader, m: &MarkedMappingNode, key: &str) -> Option<TextMa
 
 fn assert_text(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
     let m = mapping_with(r, v, key, &["selector", "contains", "equals", "matches"])?;
-    let target = required(r, m, key, "selector").and_then(|n| r.locator(n, &join(key, "selector")));
+    let target = r
+        .required(m, key, "selector")
+        .and_then(|n| r.locator(n, &join(key, "selector")));
     let expect = text_match(r, m, key);
     Some(Action::AssertText {
         target: target?,
@@ -311,7 +298,9 @@ fn assert_visible(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
         });
     }
     let m = mapping_with(r, v, key, &["selector", "min_contrast"])?;
-    let target = required(r, m, key, "selector").and_then(|n| r.locator(n, &join(key, "selector")));
+    let target = r
+        .required(m, key, "selector")
+        .and_then(|n| r.locator(n, &join(key, "selector")));
     let min_contrast = match m.get_node("min_contrast") {
         None => DEFAULT_MIN_CONTRAST,
         Some(n) => {
@@ -336,7 +325,7 @@ fn screenshot(r: &mut Reader, v: &Node, key: &str) -> Option<Action> {
         Node::Scalar(_) => v,
         _ => {
             let m = mapping_with(r, v, key, &["name"])?;
-            required(r, m, key, "name")?
+            r.required(m, key, "name")?
         }
     };
     let name = r.literal(n, key)?;

@@ -1,0 +1,193 @@
+//! `checks:` — a list of dependency checks, each a mapping with `name`, optional `timeout`
+//! and `every`, and exactly one kind key (`http`, `dns`, `tls`, `bucket`).
+
+use marked_yaml::Node;
+use marked_yaml::types::MarkedMappingNode;
+
+mod bucket;
+mod dns;
+mod http;
+mod tls;
+
+use super::check_model::{Check, CheckSpec, DEFAULT_CHECK_TIMEOUT};
+use super::diag::{mapping_start, position, start_of};
+use super::journey::{is_probe_name, show};
+use super::reader::{Reader, join, kind_name};
+use crate::redact::Redactor;
+use bucket::read_bucket;
+use dns::read_dns;
+use http::read_http;
+use tls::read_tls;
+
+/// Check kinds.
+pub const KINDS: &[&str] = &["http", "dns", "tls", "bucket"];
+const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
+
+pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
+    let Node::Sequence(items) = node else {
+        let msg = format!("checks is a list (- name: …), found {}", kind_name(node));
+        r.d.at(&start_of(node), "checks", msg);
+        return Vec::new();
+    };
+    if items.is_empty() {
+        r.d.at(
+            &start_of(node),
+            "checks",
+            "an empty checks list; remove it or add a check",
+        );
+    }
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| read_check(r, n, i + 1, redactor))
+        .collect()
+}
+
+fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) -> Option<Check> {
+    let key = format!("checks[{index}]");
+    let map = r.mapping(node, &key)?;
+    let all: Vec<&str> = KINDS.iter().chain(CHECK_KEYS).copied().collect();
+    r.known_keys(map, &key, &all);
+    let name = read_name(r, map, &key);
+    let every = map
+        .get_node("every")
+        .and_then(|n| r.duration(n, &join(&key, "every")));
+    // Like a journey's, the default timeout gives way to a shorter `every`.
+    let timeout = match map.get_node("timeout") {
+        Some(n) => r.duration(n, &join(&key, "timeout")),
+        None => Some(every.map_or(DEFAULT_CHECK_TIMEOUT, |e| e.min(DEFAULT_CHECK_TIMEOUT))),
+    };
+    if let (Some(t), Some(e)) = (timeout, every)
+        && t > e
+    {
+        let span = map
+            .get_node("timeout")
+            .map(start_of)
+            .unwrap_or_else(|| mapping_start(map));
+        let msg = format!(
+            "timeout {} is longer than the check's every {}",
+            show(t),
+            show(e)
+        );
+        r.d.at(&span, &join(&key, "timeout"), msg);
+    }
+    let kinds: Vec<&str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| map.get_node(k).is_some())
+        .collect();
+    let spec = match kinds.as_slice() {
+        [kind] => {
+            let k = join(&key, kind);
+            let n = map.get_node(kind)?;
+            match *kind {
+                "http" => read_http(r, n, &k).map(CheckSpec::Http),
+                "dns" => read_dns(r, n, &k).map(CheckSpec::Dns),
+                "tls" => read_tls(r, n, &k).map(CheckSpec::Tls),
+                _ => read_bucket(r, n, &k).map(CheckSpec::Bucket),
+            }
+        }
+        [] => {
+            // An unknown key (already reported, with a suggestion) is most likely the kind.
+            if map
+                .keys()
+                .all(|k| KINDS.contains(&k.as_str()) || CHECK_KEYS.contains(&k.as_str()))
+            {
+                let msg = format!("a check needs a kind: one of {}", KINDS.join(", "));
+                r.d.at(&mapping_start(map), &key, msg);
+            }
+            None
+        }
+        [a, b, ..] => {
+            let msg = format!("a check checks one thing; found both '{a}' and '{b}'");
+            r.d.at(&mapping_start(map), &key, msg);
+            None
+        }
+    };
+    Some(Check {
+        name: name?,
+        timeout: timeout?,
+        every,
+        spec: spec?,
+        redactor: redactor.clone(),
+        file: r.d.file().to_path_buf(),
+        name_at: map
+            .get_node("name")
+            .map(|n| position(n.span()))
+            .unwrap_or((1, 1)),
+    })
+}
+
+fn read_name(r: &mut Reader, map: &MarkedMappingNode, key: &str) -> Option<String> {
+    let k = join(key, "name");
+    let Some(node) = map.get_node("name") else {
+        r.d.at(&mapping_start(map), &k, "missing required key 'name'");
+        return None;
+    };
+    let name = r.literal(node, &k)?;
+    if !is_probe_name(&name) {
+        let msg = format!("name '{name}' may only use a-z, 0-9 and '_'");
+        r.d.hint(node.span(), &k, msg, "it becomes a metric label".into());
+        return None;
+    }
+    Some(name)
+}
+
+/// A scalar or a list of scalars, each expanded.
+pub(super) fn string_list(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<String>> {
+    match node {
+        Node::Sequence(items) => {
+            let out: Vec<Option<String>> = items.iter().map(|n| r.text(n, key)).collect();
+            out.into_iter().collect()
+        }
+        _ => r.text(node, key).map(|s| vec![s]),
+    }
+}
+
+pub(super) fn fields<'n>(
+    r: &mut Reader,
+    node: &'n Node,
+    key: &str,
+    allowed: &[&str],
+) -> Option<&'n MarkedMappingNode> {
+    let m = r.mapping(node, key)?;
+    r.known_keys(m, key, allowed);
+    Some(m)
+}
+
+pub(super) fn boolean(r: &mut Reader, node: &Node, key: &str) -> Option<bool> {
+    let s = r.scalar(node, key)?;
+    match s.as_str().trim() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        other => {
+            r.d.at(
+                s.span(),
+                key,
+                format!("expected true or false, found '{other}'"),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn whole_number(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    min: u64,
+    max: u64,
+) -> Option<u64> {
+    let s = r.literal(node, key)?;
+    match s.trim().parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Some(v),
+        _ => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("expected a whole number from {min} to {max}, found '{s}'"),
+            );
+            None
+        }
+    }
+}
