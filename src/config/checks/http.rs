@@ -129,39 +129,48 @@ pub(super) fn read_url(r: &mut Reader, node: &Node, key: &str) -> Option<url::Ur
     }
 }
 
+/// A mapping of header names to values read by `value`; bad names are reported.
+fn header_map<T>(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    mut value: impl FnMut(&mut Reader, &Node, &str) -> Option<T>,
+) -> Option<Vec<(http::HeaderName, T)>> {
+    let m = r.mapping(node, key)?;
+    let mut out = Vec::new();
+    for (k, v) in m.iter() {
+        let hk = join(key, k.as_str());
+        match http::HeaderName::from_bytes(k.as_str().as_bytes()) {
+            Ok(name) => out.extend(value(r, v, &hk).map(|x| (name, x))),
+            Err(_) => {
+                let msg = format!("'{}' is not a valid header name", k.as_str());
+                r.d.at(k.span(), &hk, msg);
+            }
+        }
+    }
+    Some(out)
+}
+
 fn read_headers(
     r: &mut Reader,
     node: &Node,
     key: &str,
 ) -> Option<Vec<(http::HeaderName, http::HeaderValue)>> {
-    let m = r.mapping(node, key)?;
-    let mut out = Vec::new();
-    for (k, v) in m.iter() {
-        let hk = join(key, k.as_str());
-        let Ok(name) = http::HeaderName::from_bytes(k.as_str().as_bytes()) else {
-            r.d.at(
-                k.span(),
-                &hk,
-                format!("'{}' is not a valid header name", k.as_str()),
-            );
-            continue;
-        };
-        let Some(value) = r
-            .scalar(v, &hk)
-            .and_then(|s| r.expand(s.as_str(), s.span(), &hk))
-        else {
-            continue;
-        };
+    header_map(r, node, key, |r, v, hk| {
+        let s = r.scalar(v, hk)?;
+        let value = r.expand(s.as_str(), s.span(), hk)?;
         match http::HeaderValue::from_str(&value) {
-            Ok(value) => out.push((name, value)),
-            Err(_) => r.d.at(
-                v.span(),
-                &hk,
-                "header values may not contain control characters",
-            ),
+            Ok(value) => Some(value),
+            Err(_) => {
+                r.d.at(
+                    v.span(),
+                    hk,
+                    "header values may not contain control characters",
+                );
+                None
+            }
         }
-    }
-    Some(out)
+    })
 }
 
 fn read_header_matches(
@@ -169,23 +178,7 @@ fn read_header_matches(
     node: &Node,
     key: &str,
 ) -> Option<Vec<(http::HeaderName, regex::Regex)>> {
-    let m = r.mapping(node, key)?;
-    let mut out = Vec::new();
-    for (k, v) in m.iter() {
-        let hk = join(key, k.as_str());
-        let Ok(name) = http::HeaderName::from_bytes(k.as_str().as_bytes()) else {
-            r.d.at(
-                k.span(),
-                &hk,
-                format!("'{}' is not a valid header name", k.as_str()),
-            );
-            continue;
-        };
-        if let Some(re) = r.regex(v, &hk) {
-            out.push((name, re));
-        }
-    }
-    Some(out)
+    header_map(r, node, key, |r, v, hk| r.regex(v, hk))
 }
 
 fn read_status(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<StatusRange>> {
