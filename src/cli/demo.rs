@@ -9,7 +9,7 @@ use crate::config::journey::parse_journey;
 use crate::config::refs::Overlay;
 use crate::config::{Journey, ProcessEnv};
 use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, Faults};
-use crate::outcome::{Outcome, Reason};
+use crate::outcome::{Outcome, Reason, exit_code};
 
 use super::Format;
 use super::interrupt::Interrupt;
@@ -70,11 +70,11 @@ pub async fn run(args: Args) -> i32 {
     )
     .await;
     summarise(opts.format, &human, &healthy);
-    let mut code = 0;
-    if healthy.iter().any(|r| r.outcome != Outcome::Success) {
-        code = 1;
-    }
-    if !interrupt.is_cancelled() {
+    // Exit codes as for `run`: the prober failing to measure (no driver, say) is 3, never a
+    // target failure; the broken round counts as expected when it fails with low_contrast.
+    let mut code = exit_code(healthy.iter().map(|r| r.outcome));
+    let measured = healthy.iter().any(|r| r.outcome != Outcome::Error);
+    if !interrupt.is_cancelled() && measured {
         say!("\n== 2. someone ships the submit button in its background colour\n");
         lab.set_faults(Faults {
             invisible_submit: true,
@@ -97,13 +97,17 @@ pub async fn run(args: Args) -> i32 {
         .await;
         summarise(opts.format, &human, &broken);
         let caught = broken.iter().any(|r| r.reason == Some(Reason::LowContrast));
-        if !caught {
-            code = 1;
+        let missed = broken.iter().any(|r| r.outcome == Outcome::Success);
+        if caught {
+            say!(
+                "\nThe unit tests would still pass; the journey caught the button nobody can see."
+            );
+        } else if missed {
+            say!("\nThe journey did NOT catch the button nobody can see.");
+            code = code.max(1);
+        } else {
+            code = code.max(exit_code(broken.iter().map(|r| r.outcome)));
         }
-        say!(
-            "\nThe unit tests would still pass; the journey {} the button nobody can see.",
-            if caught { "caught" } else { "did NOT catch" }
-        );
     }
     lab.shutdown().await;
     if interrupt.is_cancelled() {

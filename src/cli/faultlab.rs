@@ -23,6 +23,13 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> i32 {
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}: /_faults has no authentication and switches servers; \
+             keep the fault lab on loopback",
+            args.listen
+        );
+    }
     let lab = match FaultLab::start_with(
         args.listen,
         FaultLabOptions {
@@ -50,7 +57,9 @@ pub async fn run(args: Args) -> i32 {
         "faults: curl {}/_faults   (POST a JSON object to change them, e.g. {{\"bucket_deleted\": true}}; POST /_faults/reset to clear)",
         lab.base_url()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    // Any of the usual signals stops the lab and the servers it started.
+    let interrupt = super::interrupt::Interrupt::install();
+    interrupt.token().cancelled().await;
     lab.shutdown().await;
-    0
+    super::EXIT_INTERRUPTED
 }

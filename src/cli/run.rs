@@ -163,12 +163,13 @@ pub async fn run_checks(
         let env = &env;
         async move {
             tokio::select! {
-                r = run_check(c, env) => r,
+                biased;
                 _ = cancel.cancelled() => {
                     let mut r = RunResult::for_check(c, std::time::SystemTime::now());
                     r.conclude(Some((Problem::new(crate::outcome::Reason::Cancelled, "interrupted"), Phase::Check { check: c.spec.kind() })));
                     r
                 }
+                r = run_check(c, env) => r,
             }
         }
     });
@@ -256,7 +257,11 @@ pub async fn run_batch(
                 .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
                 .collect();
             let check_env = check_env.get_or_insert_with(CheckEnv::new);
-            attribute(&mut r, &deps, check_env).await;
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {}
+                _ = attribute(&mut r, &deps, check_env) => {}
+            }
         }
         report(opts.format, human, &r);
         results.push(r);

@@ -45,7 +45,9 @@ impl S3Server {
     /// Start moto on a free loopback port and install the bucket, public, with the bundle.
     pub async fn start() -> io::Result<S3Server> {
         let port = free_tcp_port()?;
-        let child = Command::new("moto_server")
+        let program =
+            find("moto_server").ok_or_else(|| io::Error::other("moto_server not found"))?;
+        let child = dies_with_us(Command::new(program))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -202,9 +204,12 @@ impl DnsServer {
             DnsRecord::Changed => Some("127.0.0.2"),
             DnsRecord::Removed => None,
         };
-        let mut cmd = Command::new("dnsmasq");
+        let program = find("dnsmasq").ok_or_else(|| io::Error::other("dnsmasq not found"))?;
+        let mut cmd = dies_with_us(Command::new(program));
         cmd.args([
             "--keep-in-foreground",
+            // No system-wide /var/run/dnsmasq.pid for a test server.
+            "--pid-file=",
             "--conf-file=/dev/null",
             "--no-resolv",
             "--no-hosts",
@@ -243,10 +248,26 @@ impl DnsServer {
     }
 }
 
-/// Whether a program is on PATH (the lab's dependencies are optional).
-pub fn available(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+/// Where a program is: on PATH, or in the sbin folders Debian keeps dnsmasq in.
+pub fn find(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The child is killed when the lab's process dies, however it dies (Linux parent-death
+/// signal; the spawning runtime threads live as long as the process).
+fn dies_with_us(mut cmd: Command) -> Command {
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd
 }
 
 fn free_tcp_port() -> io::Result<u16> {

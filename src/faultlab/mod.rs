@@ -210,7 +210,13 @@ pub(crate) struct Backends {
 
 impl Backends {
     /// Bring the dependencies from the state `old` describes to the one `new` describes.
-    async fn apply(&mut self, old: &Faults, new: &Faults) -> Result<(), String> {
+    /// On error, `reached` says which dependency state was actually reached.
+    async fn apply(
+        &mut self,
+        old: &Faults,
+        new: &Faults,
+        reached: &mut Faults,
+    ) -> Result<(), String> {
         let bucket = (new.bucket_deleted, new.bucket_private);
         if bucket != (old.bucket_deleted, old.bucket_private) {
             let s3 = self
@@ -219,13 +225,19 @@ impl Backends {
                 .ok_or("this lab runs no S3 server (moto_server not installed?)")?;
             let err = |e: std::io::Error| format!("switching the bucket: {e}");
             if new.bucket_deleted && !old.bucket_deleted {
+                // The bundle goes first: from here on, the bucket counts as deleted.
+                reached.bucket_deleted = true;
                 s3.delete_bucket().await.map_err(err)?;
             } else if !new.bucket_deleted {
                 if old.bucket_deleted {
                     s3.restore().await.map_err(err)?;
+                    reached.bucket_deleted = false;
+                    reached.bucket_private = false;
                 }
                 s3.set_public(!new.bucket_private).await.map_err(err)?;
             }
+            reached.bucket_deleted = new.bucket_deleted;
+            reached.bucket_private = new.bucket_private;
         }
         let want = |f: &Faults| (!f.dns_stopped).then_some(f.dns_record);
         if want(new) != want(old) {
@@ -233,9 +245,14 @@ impl Backends {
                 .dns
                 .as_mut()
                 .ok_or("this lab runs no DNS server (dnsmasq not installed?)")?;
-            dns.set(want(new))
-                .await
-                .map_err(|e| format!("switching DNS: {e}"))?;
+            let switched = dns.set(want(new)).await;
+            if switched.is_err() {
+                // The old server was stopped before the new one failed to start.
+                reached.dns_stopped = true;
+            }
+            switched.map_err(|e| format!("switching DNS: {e}"))?;
+            reached.dns_record = new.dns_record;
+            reached.dns_stopped = new.dns_stopped;
         }
         Ok(())
     }
@@ -247,11 +264,9 @@ impl LabState {
             faults: Mutex::new(Faults::default()),
             sessions: Mutex::new(HashMap::new()),
             password: options.password,
-            assets_url: backends
-                .s3
-                .as_ref()
-                .map(|s| s.assets_url())
-                .or(options.assets_url),
+            assets_url: options
+                .assets_url
+                .or(backends.s3.as_ref().map(|s| s.assets_url())),
             backends: tokio::sync::Mutex::new(backends),
             token_seq: AtomicU64::new(0),
             token_keys: RandomState::new(),
@@ -272,9 +287,18 @@ impl LabState {
     pub(crate) async fn switch(&self, faults: Faults) -> Result<(), String> {
         let mut backends = self.backends.lock().await;
         let old = self.faults();
-        backends.apply(&old, &faults).await?;
-        self.set_faults(faults);
-        Ok(())
+        let mut reached = old.clone();
+        match backends.apply(&old, &faults, &mut reached).await {
+            Ok(()) => {
+                self.set_faults(faults);
+                Ok(())
+            }
+            Err(e) => {
+                // Record what the dependencies really are now, not what was asked.
+                self.set_faults(reached);
+                Err(e)
+            }
+        }
     }
 
     /// Where the lab's dependencies listen, for `GET /_lab`.
@@ -422,7 +446,14 @@ impl FaultLab {
     /// Replaces the active faults of the site itself; takes effect for the next request.
     /// Faults of the dependencies (bucket, DNS) need [`FaultLab::switch`].
     pub fn set_faults(&self, faults: Faults) {
-        self.state.set_faults(faults);
+        let current = self.state.faults();
+        self.state.set_faults(Faults {
+            bucket_deleted: current.bucket_deleted,
+            bucket_private: current.bucket_private,
+            dns_record: current.dns_record,
+            dns_stopped: current.dns_stopped,
+            ..faults
+        });
     }
 
     /// Replaces the active faults, switching the lab's dependencies too.
@@ -498,7 +529,7 @@ impl FaultLab {
 /// Start whichever dependencies are installed; a missing one is logged, not fatal.
 async fn start_backends() -> Backends {
     let mut b = Backends::default();
-    if backends::available("moto_server") {
+    if backends::find("moto_server").is_some() {
         match backends::S3Server::start().await {
             Ok(s3) => b.s3 = Some(s3),
             Err(e) => tracing::warn!("fault lab: the S3 server did not start: {e}"),
@@ -506,7 +537,7 @@ async fn start_backends() -> Backends {
     } else {
         tracing::info!("fault lab: moto_server not installed; no assets bucket");
     }
-    if backends::available("dnsmasq") || std::path::Path::new("/usr/sbin/dnsmasq").exists() {
+    if backends::find("dnsmasq").is_some() {
         match backends::DnsServer::start().await {
             Ok(dns) => b.dns = Some(dns),
             Err(e) => tracing::warn!("fault lab: the DNS server did not start: {e}"),

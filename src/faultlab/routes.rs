@@ -46,7 +46,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
 
 /// True for the fault-control endpoints, which are never delayed.
 fn is_control_path(path: &str) -> bool {
-    path == "/_faults" || path.starts_with("/_faults/")
+    path == "/_faults" || path.starts_with("/_faults/") || path == "/_lab"
 }
 
 /// Middleware implementing the `slow_ms` fault.
