@@ -13,6 +13,7 @@ pub mod config;
 pub mod faultlab;
 pub mod journey;
 pub mod outcome;
+pub mod process;
 pub mod redact;
 pub mod report;
 pub mod result;

@@ -33,7 +33,7 @@ pub fn find_chromedriver() -> Result<PathBuf, Problem> {
             ))
         };
     }
-    find_on_path("chromedriver").ok_or_else(|| {
+    crate::process::find_program("chromedriver").ok_or_else(|| {
         Problem::new(
             Reason::DriverNotFound,
             "chromedriver not found on PATH; install the Debian packages: \
@@ -48,15 +48,7 @@ pub fn find_chromedriver() -> Result<PathBuf, Problem> {
 pub fn find_chromium() -> Option<PathBuf> {
     std::env::var_os("JOURNEYPROBE_CHROMIUM")
         .map(PathBuf::from)
-        .or_else(|| find_on_path("chromium"))
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
-    })
+        .or_else(|| crate::process::find_program("chromium"))
 }
 
 /// A running chromedriver and the profile folders of the browsers it started for us.
@@ -124,7 +116,8 @@ impl ManagedDriver {
     }
 
     async fn spawn(binary: &Path, port: u16) -> Result<(Child, String), Problem> {
-        let mut child = Command::new(binary)
+        let mut cmd = Command::new(binary);
+        let mut child = crate::process::die_with_parent(&mut cmd)
             .arg(format!("--port={port}"))
             .arg("--allowed-ips=127.0.0.1")
             .stdin(Stdio::null())
@@ -132,7 +125,6 @@ impl ManagedDriver {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true)
-            .pre_exec_die_with_parent()
             .spawn()
             .map_err(|e| {
                 Problem::new(
@@ -226,25 +218,6 @@ impl Drop for ManagedDriver {
     fn drop(&mut self) {
         if !self.stopped {
             self.kill_handle().kill_now();
-        }
-    }
-}
-
-/// chromedriver dies with us even when we are killed outright (SIGKILL, OOM): Linux's
-/// parent-death signal. It fires when the *thread* that spawned the child exits; drivers are
-/// started from the runtime's long-lived threads, which end only with the process.
-trait DieWithParent {
-    fn pre_exec_die_with_parent(&mut self) -> &mut Self;
-}
-
-impl DieWithParent for Command {
-    fn pre_exec_die_with_parent(&mut self) -> &mut Self {
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            self.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            })
         }
     }
 }

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
 use super::pages::DASHBOARD_JS;
+use crate::process::{die_with_parent, find_program};
 
 /// The bucket the dashboard's bundle is served from.
 pub const ASSETS_BUCKET: &str = "assets";
@@ -46,8 +47,9 @@ impl S3Server {
     pub async fn start() -> io::Result<S3Server> {
         let port = free_tcp_port()?;
         let program =
-            find("moto_server").ok_or_else(|| io::Error::other("moto_server not found"))?;
-        let child = dies_with_us(Command::new(program))
+            find_program("moto_server").ok_or_else(|| io::Error::other("moto_server not found"))?;
+        let mut cmd = Command::new(program);
+        let child = die_with_parent(&mut cmd)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -204,23 +206,25 @@ impl DnsServer {
             DnsRecord::Changed => Some("127.0.0.2"),
             DnsRecord::Removed => None,
         };
-        let program = find("dnsmasq").ok_or_else(|| io::Error::other("dnsmasq not found"))?;
-        let mut cmd = dies_with_us(Command::new(program));
-        cmd.args([
-            "--keep-in-foreground",
-            // No system-wide /var/run/dnsmasq.pid for a test server.
-            "--pid-file=",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--bind-interfaces",
-            "--listen-address=127.0.0.1",
-            "--local=/fault-lab.test/",
-        ])
-        .arg(format!("--port={}", self.addr.port()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
+        let program =
+            find_program("dnsmasq").ok_or_else(|| io::Error::other("dnsmasq not found"))?;
+        let mut cmd = Command::new(program);
+        die_with_parent(&mut cmd)
+            .args([
+                "--keep-in-foreground",
+                // No system-wide /var/run/dnsmasq.pid for a test server.
+                "--pid-file=",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--local=/fault-lab.test/",
+            ])
+            .arg(format!("--port={}", self.addr.port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
         if let Some(ip) = address {
             cmd.arg(format!("--address=/{LAB_HOST}/{ip}"));
         }
@@ -246,28 +250,6 @@ impl DnsServer {
     pub async fn stop(mut self) {
         self.halt().await;
     }
-}
-
-/// Where a program is: on PATH, or in the sbin folders Debian keeps dnsmasq in.
-pub fn find(program: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
-
-/// The child is killed when the lab's process dies, however it dies (Linux parent-death
-/// signal; the spawning runtime threads live as long as the process).
-fn dies_with_us(mut cmd: Command) -> Command {
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    cmd
 }
 
 fn free_tcp_port() -> io::Result<u16> {

@@ -529,7 +529,7 @@ impl FaultLab {
 /// Start whichever dependencies are installed; a missing one is logged, not fatal.
 async fn start_backends() -> Backends {
     let mut b = Backends::default();
-    if backends::find("moto_server").is_some() {
+    if crate::process::find_program("moto_server").is_some() {
         match backends::S3Server::start().await {
             Ok(s3) => b.s3 = Some(s3),
             Err(e) => tracing::warn!("fault lab: the S3 server did not start: {e}"),
@@ -537,7 +537,7 @@ async fn start_backends() -> Backends {
     } else {
         tracing::info!("fault lab: moto_server not installed; no assets bucket");
     }
-    if backends::find("dnsmasq").is_some() {
+    if crate::process::find_program("dnsmasq").is_some() {
         match backends::DnsServer::start().await {
             Ok(dns) => b.dns = Some(dns),
             Err(e) => tracing::warn!("fault lab: the DNS server did not start: {e}"),

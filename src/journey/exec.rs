@@ -149,10 +149,7 @@ async fn poll<T>(
         }
         let now = Instant::now();
         if now >= ctx.deadline {
-            return Err(Problem::new(
-                last.reason,
-                format!("{} (waited {})", last.message, waited(ctx)),
-            ));
+            return Err(timed_out(ctx, last));
         }
         tokio::time::sleep_until((now + POLL).min(ctx.deadline)).await;
     }
@@ -390,10 +387,7 @@ async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Resul
             Err(c) => return Err(c.problem),
         };
         if Instant::now() >= ctx.deadline {
-            return Err(Problem::new(
-                last.reason,
-                format!("{} (waited {})", last.message, waited(ctx)),
-            ));
+            return Err(timed_out(ctx, last));
         }
         tokio::time::sleep(POLL).await;
     }
@@ -536,10 +530,7 @@ async fn assert_visible(ctx: &StepCtx<'_>, target: &Locator, min: f64) -> Result
             Err(c) => return Err(c.problem),
         };
         if Instant::now() >= ctx.deadline {
-            return Err(Problem::new(
-                problem.reason,
-                format!("{} (waited {})", problem.message, waited(ctx)),
-            ));
+            return Err(timed_out(ctx, problem));
         }
         tokio::time::sleep(POLL).await;
     }
