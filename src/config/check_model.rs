@@ -15,7 +15,10 @@ pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Check {
     pub name: String,
     pub timeout: Duration,
-    pub every: Option<Duration>,
+    /// How often it runs under `serve` (defaulted: see [`crate::config::schedule`]).
+    pub every: Duration,
+    /// Extra attempts of a failed or errored run.
+    pub retries: u32,
     pub spec: CheckSpec,
     pub redactor: Redactor,
     pub file: PathBuf,

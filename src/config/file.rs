@@ -7,6 +7,7 @@ use std::path::Path;
 use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
+use super::bpm::{Bpm, read_bpms};
 use super::check_model::Check;
 use super::checks::read_checks;
 use super::diag::{Diags, start_of};
@@ -22,6 +23,7 @@ use super::refs::Env;
 pub struct ParsedFile {
     pub journey: Option<Journey>,
     pub checks: Vec<Check>,
+    pub bpms: Vec<Bpm>,
 }
 
 /// Parse and validate one probe file. Returns its probes only when there is no problem.
@@ -70,8 +72,8 @@ fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
     let is_journey = root.get_node("name").is_some() || root.get_node("steps").is_some();
     let checks_node = root.get_node("checks");
     if !is_journey {
-        if checks_node.is_none() {
-            let msg = "a probe file holds a journey (name:, steps:), a checks: list, or both";
+        if checks_node.is_none() && root.get_node("bpms").is_none() {
+            let msg = "a probe file holds a journey (name:, steps:), a checks: list, a bpms: list, or some of these";
             r.d.at(&super::diag::mapping_start(root), "", msg);
         }
         // Journey settings in a checks-only file would silently apply to nothing.
@@ -99,5 +101,13 @@ fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
     let checks = checks_node
         .map(|n| read_checks(r, n, &redactor))
         .unwrap_or_default();
-    ParsedFile { journey, checks }
+    let bpms = root
+        .get_node("bpms")
+        .map(|n| read_bpms(r, n))
+        .unwrap_or_default();
+    ParsedFile {
+        journey,
+        checks,
+        bpms,
+    }
 }

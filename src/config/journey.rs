@@ -12,6 +12,7 @@ use super::diag::{Diags, mapping_start, start_of};
 use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Journey, Step};
 use super::reader::{Reader, join};
 use super::refs::Env;
+use super::schedule::{DEFAULT_JOURNEY_EVERY, Defaults, read_schedule};
 use super::steps::parse_step;
 use crate::redact::Redactor;
 
@@ -27,6 +28,7 @@ pub const TOP_KEYS: &[&str] = &[
     "timeout",
     "step_timeout",
     "every",
+    "retries",
     "labels",
     "incident",
     "runbook",
@@ -35,6 +37,7 @@ pub const TOP_KEYS: &[&str] = &[
     "secrets",
     "steps",
     "checks",
+    "bpms",
 ];
 
 /// Top-level keys that only make sense in a file that holds a journey.
@@ -43,6 +46,7 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "timeout",
     "step_timeout",
     "every",
+    "retries",
     "labels",
     "incident",
     "runbook",
@@ -112,12 +116,18 @@ pub(super) fn read_journey(
     let description = root
         .get_node("description")
         .and_then(|n| r.literal(n, "description"));
-    // Defaults give way to what the file sets: `every: 20s` alone means a 20s timeout,
+    let schedule = read_schedule(
+        r,
+        root,
+        "",
+        &Defaults {
+            every: DEFAULT_JOURNEY_EVERY,
+            timeout: DEFAULT_TIMEOUT,
+            what: "journey",
+        },
+    );
+    let timeout = schedule.map(|s| s.timeout);
     // `timeout: 5s` alone means 5s steps.
-    let every = opt_duration(r, root, "every").unwrap_or(None);
-    let timeout = opt_duration(r, root, "timeout").unwrap_or(Some(
-        every.map_or(DEFAULT_TIMEOUT, |e| e.min(DEFAULT_TIMEOUT)),
-    ));
     let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(
         timeout.map_or(DEFAULT_STEP_TIMEOUT, |t| t.min(DEFAULT_STEP_TIMEOUT)),
     ));
@@ -129,14 +139,15 @@ pub(super) fn read_journey(
         .map(|n| read_depends_on(r, n))
         .unwrap_or_default();
     let steps = read_steps(r, root, timeout);
-    check_timeouts(r, root, timeout, step_timeout, every);
-    let (timeout, step_timeout) = (timeout?, step_timeout?);
+    check_timeouts(r, root, timeout, step_timeout);
+    let (schedule, step_timeout) = (schedule?, step_timeout?);
     Some(Journey {
         name: name?,
         description,
-        timeout,
+        timeout: schedule.timeout,
         step_timeout,
-        every,
+        every: schedule.every,
+        retries: schedule.retries,
         labels: labels.unwrap_or_default(),
         incident: incident.unwrap_or_default(),
         runbook,
@@ -373,13 +384,13 @@ pub(super) fn show(d: Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-/// The journey's own timeouts must fit each other and its schedule.
+/// The journey's own timeouts must fit each other (the schedule's rules are checked by
+/// [`read_schedule`]).
 fn check_timeouts(
     r: &mut Reader,
     root: &MarkedMappingNode,
     timeout: Option<Duration>,
     step_timeout: Option<Duration>,
-    every: Option<Duration>,
 ) {
     let Some(timeout) = timeout else { return };
     let span_of = |k: &str| {
@@ -387,25 +398,11 @@ fn check_timeouts(
             .map(|n| *n.span())
             .unwrap_or_else(|| mapping_start(root))
     };
-    if let Some(every) = every
-        && timeout > every
-    {
-        let msg = format!(
-            "timeout {} is longer than the journey's every {}",
-            show(timeout),
-            show(every)
-        );
-        r.d.hint(
-            &span_of("timeout"),
-            "timeout",
-            msg,
-            "a run must end before the next one starts".into(),
-        );
-    }
     if root.get_node("timeout").is_none() && timeout < MIN_TIMEOUT {
-        // The timeout defaulted to `every`, which is too short for any run.
+        // The timeout defaulted to 4/5 of `every`, which is too short for any run.
         let msg = format!(
-            "every {} is shorter than the shortest journey timeout {}",
+            "every {} leaves a timeout of {}, shorter than the shortest journey timeout {}",
+            show(timeout * 5 / 4),
             show(timeout),
             show(MIN_TIMEOUT)
         );
@@ -497,7 +494,7 @@ mod tests {
         );
         assert!(
             all.contains(
-                "j.yaml:2:10: timeout: timeout 40s is longer than the journey's every 30s"
+                "j.yaml:2:10: timeout: timeout 40s is not shorter than the journey's every 30s"
             ),
             "{all}"
         );

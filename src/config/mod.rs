@@ -4,6 +4,7 @@
 //! name the file, line, column and key, and validation must report *every* problem in a
 //! file, not stop at the first one as a serde deserializer does.
 
+pub mod bpm;
 pub mod check_model;
 pub mod checks;
 pub mod diag;
@@ -12,11 +13,13 @@ pub mod journey;
 pub mod model;
 mod reader;
 pub mod refs;
+pub mod schedule;
 pub mod steps;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub use bpm::{Band, BandState, Bpm};
 pub use check_model::{Check, CheckSpec};
 pub use diag::Diagnostic;
 pub use model::*;
@@ -27,6 +30,8 @@ pub use refs::{Env, ProcessEnv};
 pub struct Loaded {
     pub journeys: Vec<Journey>,
     pub checks: Vec<Check>,
+    /// Every BPM: those the files define, then one per journey that none of them names.
+    pub bpms: Vec<Bpm>,
     pub files: Vec<PathBuf>,
 }
 
@@ -36,6 +41,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
     let (files, mut problems) = collect_files(paths);
     let mut journeys = Vec::new();
     let mut checks = Vec::new();
+    let mut bpms = Vec::new();
     for file in &files {
         match std::fs::read(file) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -45,6 +51,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
                     if let Some(p) = parsed {
                         journeys.extend(p.journey);
                         checks.extend(p.checks);
+                        bpms.extend(p.bpms);
                     }
                 }
                 Err(_) => problems.push(file_problem(file, "is not UTF-8 text")),
@@ -54,10 +61,13 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
     }
     problems.extend(duplicate_names(&journeys, &checks));
     problems.extend(unknown_prerequisites(&journeys, &checks));
+    problems.extend(bpm_problems(&bpms, &journeys, &checks));
+    let bpms = with_implicit_bpms(bpms, &journeys);
     if problems.is_empty() {
         Ok(Loaded {
             journeys,
             checks,
+            bpms,
             files,
         })
     } else {
@@ -184,4 +194,79 @@ fn duplicate_names(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+/// BPM names are unique (they become labels); every probe a BPM names is loaded.
+fn bpm_problems(bpms: &[Bpm], journeys: &[Journey], checks: &[Check]) -> Vec<Diagnostic> {
+    let probes: Vec<&str> = journeys
+        .iter()
+        .map(|j| j.name.as_str())
+        .chain(checks.iter().map(|c| c.name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for (i, b) in bpms.iter().enumerate() {
+        let at = |message: String, hint: Option<String>| Diagnostic {
+            file: b.file.clone(),
+            line: b.name_at.0,
+            column: b.name_at.1,
+            key: "bpms".into(),
+            message,
+            hint,
+        };
+        if let Some(first) = bpms[..i].iter().find(|p| p.name == b.name) {
+            out.push(at(
+                format!(
+                    "BPM name '{}' is already used at {}:{}:{}",
+                    b.name,
+                    first.file.display(),
+                    first.name_at.0,
+                    first.name_at.1
+                ),
+                None,
+            ));
+        }
+        for p in b.probes.iter().filter(|p| !probes.contains(&p.as_str())) {
+            out.push(at(
+                format!("BPM '{}' names probe '{p}', which is not loaded", b.name),
+                diag::suggest(p, &probes),
+            ));
+        }
+        let own = journeys
+            .iter()
+            .find(|j| j.name == b.name && !bpms.iter().any(|o| o.probes.contains(&j.name)));
+        if let Some(j) = own {
+            out.push(at(
+                format!(
+                    "BPM name '{}' is taken by the journey of that name, which no BPM counts and so is its own BPM",
+                    b.name
+                ),
+                Some(format!(
+                    "name the BPM differently, or list '{}' in its probes",
+                    j.name
+                )),
+            ));
+        }
+    }
+    out
+}
+
+/// Append the BPM of every journey that no defined BPM counts.
+fn with_implicit_bpms(mut bpms: Vec<Bpm>, journeys: &[Journey]) -> Vec<Bpm> {
+    let named: Vec<String> = bpms.iter().flat_map(|b| b.probes.clone()).collect();
+    for j in journeys.iter().filter(|j| !named.contains(&j.name)) {
+        bpms.push(Bpm {
+            name: j.name.clone(),
+            description: j.description.clone(),
+            probes: vec![j.name.clone()],
+            windows: bpm::DEFAULT_WINDOWS.to_vec(),
+            expected: Band {
+                min: Some(bpm::DEFAULT_MIN),
+                max: None,
+            },
+            implicit: true,
+            file: j.file.clone(),
+            name_at: j.name_at,
+        });
+    }
+    bpms
 }

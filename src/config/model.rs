@@ -24,7 +24,10 @@ pub struct Journey {
     pub description: Option<String>,
     pub timeout: Duration,
     pub step_timeout: Duration,
-    pub every: Option<Duration>,
+    /// How often it runs under `serve` (defaulted: see [`super::schedule`]).
+    pub every: Duration,
+    /// Extra attempts of a failed or errored run.
+    pub retries: u32,
     pub labels: BTreeMap<String, String>,
     pub incident: Vec<String>,
     pub runbook: Option<String>,

@@ -172,6 +172,22 @@ impl Reader<'_> {
         }
     }
 
+    /// A whole number from 0 to `max`.
+    pub fn count(&mut self, node: &Node, key: &str, max: u32) -> Option<u32> {
+        let s = self.scalar(node, key)?;
+        match s.as_str().trim().parse::<u32>() {
+            Ok(v) if v <= max => Some(v),
+            _ => {
+                let msg = format!(
+                    "expected a whole number from 0 to {max}, found '{}'",
+                    s.as_str()
+                );
+                self.d.at(s.span(), key, msg);
+                None
+            }
+        }
+    }
+
     /// `map[field]`, or a "missing required key" diagnostic.
     pub fn required<'n>(
         &mut self,

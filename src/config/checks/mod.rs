@@ -11,8 +11,9 @@ mod tls;
 
 use super::check_model::{Check, CheckSpec, DEFAULT_CHECK_TIMEOUT};
 use super::diag::{mapping_start, position, start_of};
-use super::journey::{is_probe_name, show};
+use super::journey::is_probe_name;
 use super::reader::{Reader, join, kind_name};
+use super::schedule::{DEFAULT_CHECK_EVERY, Defaults, read_schedule};
 use crate::redact::Redactor;
 use bucket::read_bucket;
 use dns::read_dns;
@@ -21,7 +22,7 @@ use tls::read_tls;
 
 /// Check kinds.
 pub const KINDS: &[&str] = &["http", "dns", "tls", "bucket"];
-const CHECK_KEYS: &[&str] = &["name", "timeout", "every"];
+const CHECK_KEYS: &[&str] = &["name", "timeout", "every", "retries"];
 
 pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
     let Node::Sequence(items) = node else {
@@ -49,28 +50,16 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
     let all: Vec<&str> = KINDS.iter().chain(CHECK_KEYS).copied().collect();
     r.known_keys(map, &key, &all);
     let name = read_name(r, map, &key);
-    let every = map
-        .get_node("every")
-        .and_then(|n| r.duration(n, &join(&key, "every")));
-    // Like a journey's, the default timeout gives way to a shorter `every`.
-    let timeout = match map.get_node("timeout") {
-        Some(n) => r.duration(n, &join(&key, "timeout")),
-        None => Some(every.map_or(DEFAULT_CHECK_TIMEOUT, |e| e.min(DEFAULT_CHECK_TIMEOUT))),
-    };
-    if let (Some(t), Some(e)) = (timeout, every)
-        && t > e
-    {
-        let span = map
-            .get_node("timeout")
-            .map(start_of)
-            .unwrap_or_else(|| mapping_start(map));
-        let msg = format!(
-            "timeout {} is longer than the check's every {}",
-            show(t),
-            show(e)
-        );
-        r.d.at(&span, &join(&key, "timeout"), msg);
-    }
+    let schedule = read_schedule(
+        r,
+        map,
+        &key,
+        &Defaults {
+            every: DEFAULT_CHECK_EVERY,
+            timeout: DEFAULT_CHECK_TIMEOUT,
+            what: "check",
+        },
+    );
     let kinds: Vec<&str> = KINDS
         .iter()
         .copied()
@@ -106,8 +95,9 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
     };
     Some(Check {
         name: name?,
-        timeout: timeout?,
-        every,
+        timeout: schedule?.timeout,
+        every: schedule?.every,
+        retries: schedule?.retries,
         spec: spec?,
         redactor: redactor.clone(),
         file: r.d.file().to_path_buf(),
