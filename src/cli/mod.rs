@@ -10,7 +10,9 @@ macro_rules! say {
 pub mod demo;
 pub mod faultlab;
 pub mod interrupt;
+pub mod rules;
 pub mod run;
+pub mod serve;
 pub mod validate;
 
 use std::path::PathBuf;
@@ -48,6 +50,10 @@ pub enum Command {
     Validate(validate::Args),
     /// Run every probe once — checks, then journeys in a real browser — and report.
     Run(run::Args),
+    /// Run every probe on its schedule; serve /metrics, /healthz and /readyz; keep history.
+    Serve(serve::Args),
+    /// Print Prometheus recording and alerting rules generated from the probe files.
+    Rules(rules::Args),
     /// Start the fault-lab site and run the example journeys against it, healthy and broken.
     Demo(demo::Args),
     /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
@@ -83,6 +89,8 @@ pub async fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Run(a) => run::run(a).await,
+        Command::Serve(a) => serve::run(a).await,
+        Command::Rules(a) => rules::run(a),
         Command::Demo(a) => demo::run(a).await,
         Command::FaultLab(a) => faultlab::run(a).await,
     }
