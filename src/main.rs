@@ -1,24 +1,36 @@
 //! Thin binary: parse the command line, hand it to the library, exit with its code.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
-use journeyprobe::cli::{Cli, run};
+use journeyprobe::cli::{Cli, Command, LogFormat, run};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
+    // A service logs each run at info; one-shot commands print their own report and log
+    // only what goes wrong.
+    let quiet = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     let level = match cli.verbose {
-        0 => "warn",
+        0 => quiet,
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
+    let filter = EnvFilter::try_from_default_env()
+        // Other crates stay at warn: their debug output is not ours to vouch for.
+        .unwrap_or_else(|_| EnvFilter::new(format!("journeyprobe={level},warn")));
+    let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                // Other crates stay at warn: their debug output is not ours to vouch for.
-                .unwrap_or_else(|_| EnvFilter::new(format!("journeyprobe={level},warn"))),
-        )
-        .init();
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -58,6 +58,9 @@ pub struct StepRecord {
     pub index: usize,
     /// `name:` from the file, else a description of the action.
     pub label: String,
+    /// The label is the step's `name:` (else a description of the action).
+    #[serde(skip)]
+    pub named: bool,
     /// The action key (`click`, `assert_visible`, …).
     pub action: &'static str,
     pub status: StepStatus,
@@ -72,6 +75,7 @@ impl StepRecord {
         StepRecord {
             index: step.index,
             label: j.redactor.redact(&step.label()),
+            named: step.name.is_some(),
             action: step.action.kind(),
             status: StepStatus::Skipped,
             duration_ms: 0.0,

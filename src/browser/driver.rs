@@ -53,7 +53,8 @@ pub fn find_chromium() -> Option<PathBuf> {
 
 /// A running chromedriver and the profile folders of the browsers it started for us.
 pub struct ManagedDriver {
-    child: Child,
+    /// Behind a lock so [`ManagedDriver::has_exited`] can look from a shared reference.
+    child: std::sync::Mutex<Child>,
     pgid: i32,
     url: String,
     /// Parent of every per-session `--user-data-dir`; removed on stop. Its name carries our
@@ -102,7 +103,7 @@ impl ManagedDriver {
                 Ok((child, url)) => {
                     let pgid = child.id().map(|p| p as i32).unwrap_or(0);
                     return Ok(ManagedDriver {
-                        child,
+                        child: std::sync::Mutex::new(child),
                         pgid,
                         url,
                         profiles,
@@ -179,7 +180,15 @@ impl ManagedDriver {
 
     /// PID of chromedriver (tests kill it to simulate a crash).
     pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+        self.child.lock().ok()?.id()
+    }
+
+    /// Has chromedriver exited (crashed, killed)? Its sessions are gone with it.
+    pub fn has_exited(&self) -> bool {
+        match self.child.lock() {
+            Ok(mut c) => !matches!(c.try_wait(), Ok(None)),
+            Err(_) => true,
+        }
     }
 
     /// A new, empty profile folder for one browser session.
@@ -203,10 +212,11 @@ impl ManagedDriver {
         if self.pgid > 0 {
             // SIGTERM first lets chromedriver close its browsers cleanly.
             unsafe { libc::killpg(self.pgid, libc::SIGTERM) };
-            let exited = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+            let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+            let exited = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
             unsafe { libc::killpg(self.pgid, libc::SIGKILL) };
             if exited.is_err() {
-                let _ = self.child.wait().await;
+                let _ = child.wait().await;
             }
         }
         kill_processes_using(self.profiles.path());

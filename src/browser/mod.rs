@@ -6,5 +6,6 @@ pub mod classify;
 pub mod driver;
 pub mod scripts;
 pub mod session;
+pub mod supervisor;
 
 pub use session::{BrowserOptions, Session};

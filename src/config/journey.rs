@@ -61,7 +61,7 @@ pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>
 }
 
 /// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
-pub(super) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
+pub(crate) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
     let content = text
         .lines()
         .map(str::trim)

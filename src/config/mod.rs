@@ -14,6 +14,7 @@ pub mod model;
 mod reader;
 pub mod refs;
 pub mod schedule;
+pub mod service;
 pub mod steps;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,8 @@ pub struct Loaded {
     /// Every BPM: those the files define, then one per journey that none of them names.
     pub bpms: Vec<Bpm>,
     pub files: Vec<PathBuf>,
+    /// Each file's text as read, for content hashes of probe definitions.
+    pub texts: BTreeMap<PathBuf, String>,
 }
 
 /// Load and validate every probe file under `paths` (files, or folders searched recursively
@@ -42,6 +45,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
     let mut journeys = Vec::new();
     let mut checks = Vec::new();
     let mut bpms = Vec::new();
+    let mut texts = BTreeMap::new();
     for file in &files {
         match std::fs::read(file) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -53,6 +57,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
                         checks.extend(p.checks);
                         bpms.extend(p.bpms);
                     }
+                    texts.insert(file.clone(), text);
                 }
                 Err(_) => problems.push(file_problem(file, "is not UTF-8 text")),
             },
@@ -69,6 +74,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
             checks,
             bpms,
             files,
+            texts,
         })
     } else {
         Err(problems)

@@ -200,6 +200,7 @@ async fn run_steps(
         let record = StepRecord {
             index: step.index,
             label: j.redactor.redact(&step.label()),
+            named: step.name.is_some(),
             action: step.action.kind(),
             status: if outcome.is_ok() {
                 StepStatus::Passed

@@ -1,0 +1,472 @@
+//! Run history: every attempt of every run in SQLite (WAL) under the data folder, the text
+//! of every probe definition a run used (by content hash), and retention.
+//!
+//! One row per attempt. `attempt` counts from 1; `final` marks the attempt whose outcome is
+//! the run's outcome (the last one), so first-attempt and eventual outcomes are both kept and
+//! a retry never hides a flaky target. BPMs count final attempts only.
+//!
+//! Everything stored has been through the probe's redactor already ([`RunResult`] strings);
+//! definition texts are redacted before they are stored.
+//!
+//! SQLite calls are synchronous; async callers go through [`History::call`], which runs them
+//! on the blocking pool. One connection behind a mutex is plenty: a write is one small insert.
+
+pub mod artifacts;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::result::RunResult;
+
+/// Errors of the history store. Always the prober's problem, never the target's.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("history database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("the history worker stopped: {0}")]
+    Worker(String),
+}
+
+/// How long and how much history is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    pub max_age: Duration,
+    pub max_runs: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            max_age: Duration::from_secs(30 * 24 * 3600),
+            max_runs: 1_000_000,
+        }
+    }
+}
+
+/// One attempt to store.
+pub struct Attempt<'a> {
+    pub result: &'a RunResult,
+    /// 1-based.
+    pub attempt: u32,
+    /// This attempt's outcome is the run's outcome.
+    pub is_final: bool,
+    /// Row id of the run's first attempt, for later attempts.
+    pub first_id: Option<i64>,
+    pub definition_hash: &'a str,
+}
+
+/// A stored attempt, as read back.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StoredRun {
+    pub id: i64,
+    pub probe: String,
+    pub kind: String,
+    pub started_at: f64,
+    pub duration_ms: f64,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub failed_step: Option<i64>,
+    pub attempt: u32,
+    pub is_final: bool,
+    pub definition_hash: String,
+    /// The whole [`RunResult`] as JSON (steps, timings, artifacts, prerequisites).
+    pub result: serde_json::Value,
+}
+
+/// Successes and countable runs (success + failure) in a window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub success: u64,
+    pub countable: u64,
+}
+
+#[derive(Clone)]
+pub struct History {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    id              INTEGER PRIMARY KEY,
+    probe           TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,
+    started_at      REAL    NOT NULL,  -- Unix seconds
+    duration_ms     REAL    NOT NULL,
+    outcome         TEXT    NOT NULL,  -- success | failure | error
+    reason          TEXT,
+    failed_step     INTEGER,
+    attempt         INTEGER NOT NULL,
+    final           INTEGER NOT NULL,
+    first_id        INTEGER,
+    definition_hash TEXT    NOT NULL,
+    result          TEXT    NOT NULL   -- RunResult as JSON
+);
+CREATE INDEX IF NOT EXISTS runs_probe_time ON runs (probe, started_at);
+CREATE INDEX IF NOT EXISTS runs_time ON runs (started_at);
+CREATE TABLE IF NOT EXISTS definitions (
+    hash       TEXT PRIMARY KEY,
+    file       TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    first_seen REAL NOT NULL
+);
+";
+
+impl History {
+    /// Open (creating) `dir/history.sqlite3`.
+    pub fn open(dir: &Path) -> Result<History, HistoryError> {
+        std::fs::create_dir_all(dir).map_err(|source| HistoryError::Folder {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = dir.join("history.sqlite3");
+        let err = |source| HistoryError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(err)?;
+        // WAL: readers (the board, BPM queries) never block the writer. NORMAL sync is
+        // durable across a process crash, which is what a prober restart needs.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
+        conn.execute_batch(SCHEMA).map_err(err)?;
+        Ok(History {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` with the connection on the blocking pool.
+    pub async fn call<T, F>(&self, f: F) -> Result<T, HistoryError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&guard).map_err(|source| HistoryError::Sqlite { path, source })
+        })
+        .await
+        .map_err(|e| HistoryError::Worker(e.to_string()))?
+    }
+
+    /// Store a definition text under its hash (once).
+    pub async fn put_definition(
+        &self,
+        hash: String,
+        file: String,
+        text: String,
+    ) -> Result<(), HistoryError> {
+        let now = unix(SystemTime::now());
+        self.call(move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO definitions (hash, file, text, first_seen) VALUES (?1, ?2, ?3, ?4)",
+                params![hash, file, text, now],
+            )
+            .map(|_| ())
+        })
+        .await
+    }
+
+    /// The definition text stored under `hash`.
+    pub async fn definition(&self, hash: String) -> Result<Option<(String, String)>, HistoryError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT file, text FROM definitions WHERE hash = ?1",
+                params![hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    /// Store one attempt; returns its row id.
+    pub async fn insert(&self, a: Attempt<'_>) -> Result<i64, HistoryError> {
+        let r = a.result;
+        let json = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
+        let row = (
+            r.probe.clone(),
+            r.kind.to_string(),
+            started_unix(r),
+            r.duration_ms,
+            r.outcome.as_str().to_string(),
+            r.reason.map(|x| x.as_str().to_string()),
+            r.failed_step().map(|i| i as i64),
+            a.attempt,
+            a.is_final,
+            a.first_id,
+            a.definition_hash.to_string(),
+            json,
+        );
+        self.call(move |c| {
+            c.execute(
+                "INSERT INTO runs (probe, kind, started_at, duration_ms, outcome, reason, failed_step,
+                                   attempt, final, first_id, definition_hash, result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10,
+                    row.11
+                ],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    /// Mark an already stored attempt as the run's final one (a retry was not started).
+    pub async fn mark_final(&self, id: i64) -> Result<(), HistoryError> {
+        self.call(move |c| {
+            c.execute("UPDATE runs SET final = 1 WHERE id = ?1", params![id])
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// Final attempts of `probes` since `since`: successes and countable (success or
+    /// failure) runs. Errors are neither.
+    pub async fn counts(
+        &self,
+        probes: Vec<String>,
+        since: SystemTime,
+    ) -> Result<Counts, HistoryError> {
+        let since = unix(since);
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT COALESCE(SUM(outcome = 'success'), 0), COALESCE(SUM(outcome IN ('success', 'failure')), 0)
+                 FROM runs WHERE final = 1 AND probe = ?1 AND started_at >= ?2",
+            )?;
+            let mut total = Counts::default();
+            for p in &probes {
+                let (s, n): (i64, i64) = stmt.query_row(params![p, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                total.success += s as u64;
+                total.countable += n as u64;
+            }
+            Ok(total)
+        })
+        .await
+    }
+
+    /// Latest attempts, newest first, optionally of one probe.
+    pub async fn recent(
+        &self,
+        probe: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<StoredRun>, HistoryError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, probe, kind, started_at, duration_ms, outcome, reason, failed_step,
+                        attempt, final, definition_hash, result
+                 FROM runs WHERE (?1 IS NULL OR probe = ?1) ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![probe, limit], |r| {
+                let json: String = r.get(11)?;
+                Ok(StoredRun {
+                    id: r.get(0)?,
+                    probe: r.get(1)?,
+                    kind: r.get(2)?,
+                    started_at: r.get(3)?,
+                    duration_ms: r.get(4)?,
+                    outcome: r.get(5)?,
+                    reason: r.get(6)?,
+                    failed_step: r.get(7)?,
+                    attempt: r.get(8)?,
+                    is_final: r.get(9)?,
+                    definition_hash: r.get(10)?,
+                    result: serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
+                })
+            })?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Last successful final attempt of each probe, as Unix seconds (to restore the
+    /// last-success gauge after a restart).
+    pub async fn last_successes(&self) -> Result<Vec<(String, String, f64)>, HistoryError> {
+        self.call(|c| {
+            let mut stmt = c.prepare(
+                "SELECT probe, kind, MAX(started_at) FROM runs WHERE outcome = 'success' GROUP BY probe, kind",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })
+        .await
+    }
+
+    /// Delete runs older than `max_age` and beyond the newest `max_runs`, and definitions
+    /// no run refers to any more. Returns the number of runs deleted.
+    pub async fn prune(&self, keep: Retention) -> Result<usize, HistoryError> {
+        let oldest = unix(SystemTime::now() - keep.max_age);
+        let max_runs = i64::try_from(keep.max_runs).unwrap_or(i64::MAX);
+        self.call(move |c| {
+            let mut n = c.execute("DELETE FROM runs WHERE started_at < ?1", params![oldest])?;
+            n += c.execute(
+                "DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+                params![max_runs],
+            )?;
+            c.execute(
+                "DELETE FROM definitions WHERE hash NOT IN (SELECT DISTINCT definition_hash FROM runs)
+                 AND first_seen < ?1",
+                params![unix(SystemTime::now() - Duration::from_secs(3600))],
+            )?;
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Number of stored attempts (tests and the status line).
+    pub async fn run_count(&self) -> Result<u64, HistoryError> {
+        self.call(|c| c.query_row("SELECT COUNT(*) FROM runs", [], |r| r.get::<_, i64>(0)))
+            .await
+            .map(|n| n as u64)
+    }
+
+    /// Checkpoint the WAL into the main file; called on shutdown so the folder is complete
+    /// on its own.
+    pub async fn flush(&self) -> Result<(), HistoryError> {
+        self.call(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
+            .await
+    }
+}
+
+pub fn unix(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn started_unix(r: &RunResult) -> f64 {
+    humantime::parse_rfc3339(&r.started_at)
+        .map(unix)
+        .unwrap_or_else(|_| unix(SystemTime::now()))
+}
+
+/// Content hash of a definition text: hex SHA-256.
+pub fn content_hash(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::{Outcome, Problem, Reason};
+    use crate::result::Phase;
+
+    fn result(probe: &str, outcome: Outcome, at: SystemTime) -> RunResult {
+        let text = format!("checks: [{{ name: {probe}, http: {{ url: 'http://127.0.0.1:1/' }} }}]");
+        let env = std::collections::BTreeMap::<String, String>::new();
+        let (parsed, _) = crate::config::file::parse_file(Path::new("c.yaml"), &text, &env);
+        let c = parsed.unwrap().checks.remove(0);
+        let mut r = RunResult::for_check(&c, at);
+        let problem = match outcome {
+            Outcome::Success => None,
+            Outcome::Failure => Some(Problem::new(Reason::DnsNxdomain, "gone")),
+            Outcome::Error => Some(Problem::new(Reason::ResolverUnavailable, "no resolver")),
+        };
+        r.conclude(problem.map(|p| (p, Phase::Check { check: "http" })));
+        r
+    }
+
+    async fn store(h: &History, r: &RunResult, attempt: u32, is_final: bool) -> i64 {
+        h.insert(Attempt {
+            result: r,
+            attempt,
+            is_final,
+            first_id: None,
+            definition_hash: "h",
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn counts_leave_out_errors_and_non_final_attempts_and_old_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(dir.path()).unwrap();
+        let now = SystemTime::now();
+        let old = now - Duration::from_secs(7200);
+        store(&h, &result("a", Outcome::Success, now), 1, true).await;
+        store(&h, &result("a", Outcome::Failure, now), 1, false).await;
+        store(&h, &result("a", Outcome::Success, now), 2, true).await;
+        store(&h, &result("a", Outcome::Failure, now), 1, true).await;
+        store(&h, &result("a", Outcome::Error, now), 1, true).await;
+        store(&h, &result("a", Outcome::Failure, old), 1, true).await;
+        store(&h, &result("b", Outcome::Failure, now), 1, true).await;
+        let hour_ago = now - Duration::from_secs(3600);
+        let c = h.counts(vec!["a".into()], hour_ago).await.unwrap();
+        assert_eq!(
+            c,
+            Counts {
+                success: 2,
+                countable: 3
+            }
+        );
+        let both = h
+            .counts(vec!["a".into(), "b".into()], hour_ago)
+            .await
+            .unwrap();
+        assert_eq!(
+            both,
+            Counts {
+                success: 2,
+                countable: 4
+            }
+        );
+        let none = h.counts(vec!["zzz".into()], hour_ago).await.unwrap();
+        assert_eq!(none, Counts::default());
+    }
+
+    #[tokio::test]
+    async fn history_survives_reopening_and_prunes_by_age_and_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        {
+            let h = History::open(dir.path()).unwrap();
+            store(
+                &h,
+                &result("a", Outcome::Success, now - Duration::from_secs(7200)),
+                1,
+                true,
+            )
+            .await;
+            for _ in 0..5 {
+                store(&h, &result("a", Outcome::Success, now), 1, true).await;
+            }
+            h.flush().await.unwrap();
+        }
+        let h = History::open(dir.path()).unwrap();
+        assert_eq!(h.run_count().await.unwrap(), 6);
+        let keep = Retention {
+            max_age: Duration::from_secs(3600),
+            max_runs: 3,
+        };
+        assert_eq!(h.prune(keep).await.unwrap(), 3);
+        assert_eq!(h.run_count().await.unwrap(), 3);
+        let recent = h.recent(Some("a".into()), 10).await.unwrap();
+        assert_eq!(recent.len(), 3);
+        assert!(recent[0].id > recent[2].id, "newest first");
+        assert_eq!(recent[0].result["probe"], "a");
+    }
+}
