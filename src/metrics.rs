@@ -302,6 +302,11 @@ impl Metrics {
             .with_label_values(&[name, SkipReason::Overrun.as_str()]);
         self.skipped
             .with_label_values(&[name, SkipReason::NoSlot.as_str()]);
+        // A success series at 0 from the start: `increase()` then sees the first success,
+        // and a probe that only ever fails still has a numerator for its ratio.
+        let ok = [name, kind, "success", "none"];
+        self.runs.with_label_values(&ok);
+        self.first_attempts.with_label_values(&ok);
     }
 
     /// Forget a probe that a reload removed.
