@@ -472,3 +472,50 @@ fn overload_is_skipped_not_queued_and_runs_are_back_on_schedule_after_it() {
     drop(serve);
     s.assert_no_leftovers();
 }
+
+#[test]
+fn a_retry_that_passes_still_shows_the_first_attempts_failure() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    write(
+        &probes,
+        "flaky.yaml",
+        "checks:\n  - name: flaky_route\n    every: 1s\n    timeout: 400ms\n    retries: 1\n    \
+         http: { url: \"${env:BASE_URL}/flaky\" }\n",
+    );
+    let data = s.path().join("data");
+    let serve = Served::start(&s, &lab.base_url(), &data, &[probes.to_str().unwrap()]);
+    let m = serve.wait_for("three flaky runs", Duration::from_secs(15), |m| {
+        m.count("journeyprobe_runs_flaky_total", &[("probe", "flaky_route")]) >= 3.0
+    });
+    // /flaky alternates 500 and 200, so every run fails first and passes on its retry.
+    let first_failed = m.count(
+        "journeyprobe_first_attempts_total",
+        &[
+            ("probe", "flaky_route"),
+            ("outcome", "failure"),
+            ("reason", "status_mismatch"),
+        ],
+    );
+    assert!(first_failed >= 3.0, "{}", m.journeyprobe_only());
+    assert_eq!(
+        failure(&m, "flaky_route"),
+        0.0,
+        "eventual outcomes: all passed"
+    );
+    assert!(success(&m, "flaky_route") >= 3.0);
+    drop(serve);
+    let rows = history_rows(&data);
+    let first = rows
+        .iter()
+        .find(|r| r.attempt == 1 && r.outcome == "failure")
+        .expect("a failed first attempt");
+    assert!(!first.is_final, "{first:?}");
+    let retry = rows
+        .iter()
+        .find(|r| r.first_id == Some(first.id))
+        .expect("its retry");
+    assert_eq!(retry.attempt, 2);
+    assert!(retry.is_final && retry.outcome == "success", "{retry:?}");
+}

@@ -19,6 +19,7 @@
 //! | `POST /_faults/reset` | all faults off |
 //! | `GET /_lab` | where the lab's S3 and DNS servers listen (JSON), when it runs them |
 //! | `GET /healthz` | `ok` |
+//! | `GET /flaky` | 500 and 200 in turn, whatever the faults: a flaky route for retries |
 //!
 //! Anything else is a 404. Every HTML page is `text/html; charset=utf-8`.
 //!
@@ -192,6 +193,8 @@ pub(crate) struct LabState {
     /// Held across the switching of a fault, so switches apply one at a time.
     backends: tokio::sync::Mutex<Backends>,
     token_seq: AtomicU64,
+    /// Requests to `/flaky` so far.
+    pub(crate) flaky_seq: AtomicU64,
     token_keys: RandomState,
 }
 
@@ -269,6 +272,7 @@ impl LabState {
                 .or(backends.s3.as_ref().map(|s| s.assets_url())),
             backends: tokio::sync::Mutex::new(backends),
             token_seq: AtomicU64::new(0),
+            flaky_seq: AtomicU64::new(0),
             token_keys: RandomState::new(),
         }
     }

@@ -33,6 +33,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
         .route("/contrast", get(contrast))
         .route("/static/{file}", get(static_asset))
         .route("/healthz", get(healthz))
+        .route("/flaky", get(flaky))
         .route("/_faults", get(get_faults).post(post_faults))
         .route("/_faults/reset", post(reset_faults))
         .route("/_lab", get(lab_endpoints))
@@ -215,6 +216,24 @@ async fn static_asset(Path(file): Path<String>) -> Response {
 
 async fn healthz() -> Response {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok").into_response()
+}
+
+/// The first request fails, the next succeeds, and so on.
+async fn flaky(State(state): State<Arc<LabState>>) -> Response {
+    let n = state
+        .flaky_seq
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let status = if n % 2 == 0 {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "flaky\n",
+    )
+        .into_response()
 }
 
 async fn get_faults(State(state): State<Arc<LabState>>) -> Json<Faults> {

@@ -79,6 +79,8 @@ pub struct StoredRun {
     pub failed_step: Option<i64>,
     pub attempt: u32,
     pub is_final: bool,
+    /// Row id of the run's first attempt, on later attempts.
+    pub first_id: Option<i64>,
     pub definition_hash: String,
     /// The whole [`RunResult`] as JSON (steps, timings, artifacts, prerequisites).
     pub result: serde_json::Value,
@@ -276,7 +278,7 @@ impl History {
         self.call(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, probe, kind, started_at, duration_ms, outcome, reason, failed_step,
-                        attempt, final, definition_hash, result
+                        attempt, final, definition_hash, result, first_id
                  FROM runs WHERE (?1 IS NULL OR probe = ?1) ORDER BY id DESC LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![probe, limit], |r| {
@@ -293,6 +295,7 @@ impl History {
                     attempt: r.get(8)?,
                     is_final: r.get(9)?,
                     definition_hash: r.get(10)?,
+                    first_id: r.get(12)?,
                     result: serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
                 })
             })?;
