@@ -100,11 +100,12 @@ fn bpm_follows_faults_and_ignores_prober_errors() {
     let s = Scratch::new();
     let probes = s.path().join("probes");
     write(&probes, "login.yaml", LOGIN);
+    let data = s.path().join("data");
     let serve = Served::start(
         &s,
         &lab.base_url(),
-        &s.path().join("data"),
-        &[probes.to_str().unwrap()],
+        &data,
+        &[probes.to_str().unwrap(), "--log-format", "json"],
     );
     let (status, _, body) = serve.get("/healthz", None);
     assert_eq!((status, body.as_str()), (200, "ok\n"));
@@ -201,8 +202,41 @@ fn bpm_follows_faults_and_ignores_prober_errors() {
         new_drivers.len() == 1 && new_drivers[0] != drivers[0],
         "a new chromedriver: {new_drivers:?}"
     );
+    let metrics_text = serve.metrics().0;
+    let log = serve.log_text();
     drop(serve);
     s.assert_no_leftovers();
+
+    // Logs are JSON lines, a line per run at its outcome's level.
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let runs = |outcome: &str, level: &str| {
+        lines
+            .iter()
+            .filter(|l| l["outcome"] == outcome && l["level"] == level && l["probe"] == "login")
+            .count()
+    };
+    assert!(
+        runs("success", "INFO") >= 3 && runs("failure", "WARN") >= 2 && runs("error", "ERROR") >= 1,
+        "{log}"
+    );
+    // The password is nowhere: not in the logs, the metrics, history or the artifacts.
+    assert!(!log.contains(common::PASSWORD) && !metrics_text.contains(common::PASSWORD));
+    let mut files = Vec::new();
+    common::walk(&data, &mut files);
+    assert!(
+        files.iter().any(|f| f.ends_with("history.sqlite3")),
+        "{files:?}"
+    );
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap();
+        let found = bytes
+            .windows(common::PASSWORD.len())
+            .any(|w| w == common::PASSWORD.as_bytes());
+        assert!(!found, "the password is in {}", f.display());
+    }
 }
 
 /// A journey that stays in flight: it waits for an element that never comes.
@@ -518,4 +552,38 @@ fn a_retry_that_passes_still_shows_the_first_attempts_failure() {
         .expect("its retry");
     assert_eq!(retry.attempt, 2);
     assert!(retry.is_final && retry.outcome == "success", "{retry:?}");
+}
+
+#[test]
+fn readyz_says_why_when_the_webdriver_is_not_there() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    write(&probes, "login.yaml", LOGIN);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let serve = Served::start(
+        &s,
+        &lab.base_url(),
+        &s.path().join("data"),
+        &[probes.to_str().unwrap(), "--webdriver", &webdriver],
+    );
+    let (status, _, body) = serve.get("/readyz", None);
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains(&format!("cannot connect to WebDriver at {webdriver}")),
+        "{body}"
+    );
+    assert_eq!(serve.get("/healthz", None).0, 200, "alive all the same");
+    // Runs against the missing WebDriver are the prober's errors, never failures.
+    let m = serve.wait_for("an error run", Duration::from_secs(15), |m| {
+        error(m, "login") >= 1.0
+    });
+    assert_eq!(failure(&m, "login"), 0.0);
+    assert_eq!(ratio(&m, "login"), None, "no countable run, no ratio");
+    assert_eq!(state(&m, "login", "no_data"), 1.0);
 }
