@@ -15,9 +15,10 @@ pub fn run(args: Args) -> i32 {
     match config::load(&paths, &ProcessEnv) {
         Ok(loaded) => {
             say!(
-                "{} journey(s) and {} check(s) in {} file(s): all valid",
+                "{} journey(s), {} check(s) and {} BPM(s) in {} file(s): all valid",
                 loaded.journeys.len(),
                 loaded.checks.len(),
+                loaded.bpms.len(),
                 loaded.files.len()
             );
             0
