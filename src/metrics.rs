@@ -63,6 +63,7 @@ pub struct Metrics {
     reload_ok: IntGauge,
     reload_time: prometheus::Gauge,
     reloads: IntCounterVec,
+    events: IntCounterVec,
     bpm_ratio: GaugeVec,
     bpm_runs: IntGaugeVec,
     bpm_min: GaugeVec,
@@ -183,6 +184,11 @@ impl Metrics {
                 "Configuration reloads (SIGHUP) by result: success or failure.",
                 &["result"],
             ),
+            events: counter(
+                "journeyprobe_change_events_total",
+                "Change events received (POST /api/v1/events) by kind: deploy, flag, config, incident, other.",
+                &["kind"],
+            ),
             bpm_ratio: gauge(
                 "journeyprobe_bpm_ratio",
                 "Share of countable runs (success + failure; errors left out) that succeeded, over the window. Absent when the window has no countable run.",
@@ -233,6 +239,9 @@ impl Metrics {
         )
         .expect("valid metric");
         info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        for kind in ["deploy", "flag", "config", "incident", "other"] {
+            m.events.with_label_values(&[kind]);
+        }
         m.registry.register(Box::new(info)).expect("unique");
         #[cfg(target_os = "linux")]
         {
@@ -338,6 +347,11 @@ impl Metrics {
             let result = if ok { "success" } else { "failure" };
             self.reloads.with_label_values(&[result]).inc();
         }
+    }
+
+    /// A change event was stored.
+    pub fn change_event(&self, kind: &str) {
+        self.events.with_label_values(&[kind]).inc();
     }
 
     /// The band of a BPM.

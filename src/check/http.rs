@@ -427,6 +427,29 @@ fn judge(
     Ok(())
 }
 
+/// One request outside any check: journeyprobe's own small HTTP client (posting a change
+/// event to a running `serve`). No redirects are followed; the body is read up to 1 MiB.
+pub async fn request(
+    url: &url::Url,
+    method: http::Method,
+    headers: &[(http::HeaderName, http::HeaderValue)],
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<(u16, Bytes), Problem> {
+    let env = CheckEnv::new();
+    let fetch = Fetch {
+        url,
+        method: &method,
+        headers,
+        body,
+        tls_verify: true,
+        body_limit: BODY_LIMIT,
+    };
+    let mut timings = Vec::new();
+    let resp = exchange(&fetch, &env, Instant::now() + timeout, &mut timings).await?;
+    Ok((resp.status, resp.body))
+}
+
 /// A rustls client config: verifying against the system's roots, or (`tls_verify: false`)
 /// accepting any certificate.
 pub fn tls_configs(

@@ -8,6 +8,7 @@ macro_rules! say {
 }
 
 pub mod demo;
+pub mod event;
 pub mod faultlab;
 pub mod interrupt;
 pub mod rules;
@@ -57,6 +58,8 @@ pub enum Command {
     Serve(serve::Args),
     /// Print Prometheus recording and alerting rules generated from the probe files.
     Rules(rules::Args),
+    /// Post a change event (deploy, flag flip, …) to a running serve.
+    Event(event::Args),
     /// Start the fault-lab site and run the example journeys against it, healthy and broken.
     Demo(demo::Args),
     /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
@@ -100,6 +103,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Run(a) => run::run(a).await,
         Command::Serve(a) => serve::run(a).await,
         Command::Rules(a) => rules::run(a),
+        Command::Event(a) => event::run(a).await,
         Command::Demo(a) => demo::run(a).await,
         Command::FaultLab(a) => faultlab::run(a).await,
     }

@@ -59,6 +59,14 @@ pub struct Args {
     /// Keep no artifacts of failed runs.
     #[arg(long)]
     pub no_artifacts: bool,
+    /// Bearer token that POST /api/v1/events requires (posting is refused without one).
+    #[arg(
+        long,
+        env = "JOURNEYPROBE_EVENTS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub events_token: Option<String>,
 }
 
 pub async fn run(args: Args) -> i32 {
@@ -264,6 +272,7 @@ fn resolve(a: Args, f: ServeFile) -> Resolved {
             .or(f.shutdown_grace)
             .unwrap_or(defaults.grace),
         bpm_refresh: defaults.bpm_refresh,
+        events_token: a.events_token.or(f.events_token),
     };
     Resolved {
         paths,

@@ -13,6 +13,7 @@
 //! artifacts: true
 //! artifacts_max_mb: 1024
 //! history: { max_age: 30d, max_runs: 1000000 }
+//! events_token: ${env:JOURNEYPROBE_EVENTS_TOKEN}
 //! ```
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ const KEYS: &[&str] = &[
     "artifacts",
     "artifacts_max_mb",
     "history",
+    "events_token",
 ];
 
 /// Most browser sessions at once: each Chromium takes a few hundred MB.
@@ -59,6 +61,8 @@ pub struct ServeFile {
     pub artifacts_max_mb: Option<u64>,
     pub history_max_age: Option<Duration>,
     pub history_max_runs: Option<u64>,
+    /// Write in the file as a reference (`${env:…}` or `${file:…}`), not literally.
+    pub events_token: Option<String>,
 }
 
 /// Read and validate a `journeyprobe.yaml`; every problem is reported.
@@ -166,6 +170,9 @@ fn read(r: &mut Reader, root: &MarkedMappingNode) -> ServeFile {
     if let Some(n) = root.get_node("history") {
         read_history(r, n, &mut f);
     }
+    f.events_token = root
+        .get_node("events_token")
+        .and_then(|n| r.text(n, "events_token"));
     f
 }
 

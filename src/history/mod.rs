@@ -12,6 +12,7 @@
 //! on the blocking pool. One connection behind a mutex is plenty: a write is one small insert.
 
 pub mod artifacts;
+pub mod events;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -117,6 +118,16 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_probe_time ON runs (probe, started_at);
 CREATE INDEX IF NOT EXISTS runs_time ON runs (started_at);
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,   -- deploy | flag | config | incident | other
+    service     TEXT NOT NULL,
+    version     TEXT,
+    flag        TEXT,
+    description TEXT,
+    at          REAL NOT NULL    -- Unix seconds
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (at);
 CREATE TABLE IF NOT EXISTS definitions (
     hash       TEXT PRIMARY KEY,
     file       TEXT NOT NULL,
@@ -323,6 +334,7 @@ impl History {
         let oldest = unix(SystemTime::now() - keep.max_age);
         let max_runs = i64::try_from(keep.max_runs).unwrap_or(i64::MAX);
         self.call(move |c| {
+            c.execute("DELETE FROM events WHERE at < ?1", params![oldest])?;
             let mut n = c.execute("DELETE FROM runs WHERE started_at < ?1", params![oldest])?;
             n += c.execute(
                 "DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?1)",

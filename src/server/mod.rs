@@ -1,6 +1,8 @@
 //! `serve`'s HTTP side: `/metrics` (Prometheus text, or OpenMetrics when asked), `/healthz`
-//! (the process is alive) and `/readyz` (a plan is loaded and, when it has journeys, the
-//! WebDriver is there).
+//! (the process is alive), `/readyz` (a plan is loaded and, when it has journeys, the
+//! WebDriver is there), and the JSON API ([`api`]).
+
+pub mod api;
 
 use std::sync::Arc;
 
@@ -20,6 +22,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/api/v1/events", get(api::get_events).post(api::post_event))
+        .route("/api/v1/bpms", get(api::get_bpms))
+        .route("/api/v1/runs", get(api::get_runs))
+        .layer(axum::extract::DefaultBodyLimit::max(api::MAX_EVENT_BYTES))
         .with_state(shared)
 }
 

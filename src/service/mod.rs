@@ -88,6 +88,8 @@ pub struct Settings {
     pub grace: Duration,
     /// How often BPM windows are recomputed even when no run ended (windows slide).
     pub bpm_refresh: Duration,
+    /// Bearer token that `POST /api/v1/events` requires; without one, posting is refused.
+    pub events_token: Option<String>,
 }
 
 impl Default for Settings {
@@ -101,6 +103,7 @@ impl Default for Settings {
             retention: Retention::default(),
             grace: Duration::from_secs(30),
             bpm_refresh: Duration::from_secs(15),
+            events_token: None,
         }
     }
 }

@@ -132,12 +132,28 @@ impl Drop for Served {
 
 /// A plain HTTP/1.0 GET: enough for /metrics and the health endpoints.
 pub fn http_get(addr: &str, path: &str, accept: Option<&str>) -> (u16, String, String) {
-    let mut tcp = TcpStream::connect(addr).expect("connect to serve");
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let accept = accept
         .map(|a| format!("Accept: {a}\r\n"))
         .unwrap_or_default();
-    write!(tcp, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n{accept}\r\n").unwrap();
+    http(addr, "GET", path, &accept, "")
+}
+
+/// A plain HTTP/1.0 request with extra header lines (each ending in CRLF) and a body.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
+    let mut tcp = TcpStream::connect(addr).expect("connect to serve");
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        tcp,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
     let mut raw = String::new();
     tcp.read_to_string(&mut raw).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
