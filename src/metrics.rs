@@ -141,7 +141,7 @@ impl Metrics {
             ),
             last_run: gauge(
                 "journeyprobe_last_run_timestamp_seconds",
-                "Unix time the probe's last run ended, whatever its outcome.",
+                "Unix time the probe's last run ended, whatever its outcome (before its first run: when it was scheduled).",
                 &["probe", "kind"],
             ),
             last_success: gauge(
@@ -304,6 +304,12 @@ impl Metrics {
     /// A probe is scheduled: its interval gauge and zeroed counters, so `increase()` sees
     /// its first run and absent-series alerts see it before it ran.
     pub fn probe(&self, name: &str, kind: &str, every_seconds: f64) {
+        // A probe that never gets to run still has a last-run time to go stale from: when
+        // it was first scheduled.
+        let last = self.last_run.with_label_values(&[name, kind]);
+        if last.get() == 0.0 {
+            last.set(crate::history::unix(std::time::SystemTime::now()));
+        }
         self.interval
             .with_label_values(&[name, kind])
             .set(every_seconds);

@@ -17,7 +17,8 @@ probe files change.
 
 What is generated (group: rules):
   journeyprobe-bpm        journeyprobe:bpm_ratio{bpm,window} for every BPM and window;
-                          BpmBelowBand (page) and BpmAboveBand (ticket) on its shortest window
+                          BpmBelowBand (page) and BpmAboveBand (ticket) on its shortest
+                          window that holds at least 3 runs of its slowest probe
   journeyprobe-burn-rate  journeyprobe:journey_failure_ratio:<5m…3d>{job,probe};
                           JourneyBudgetBurn (page / ticket), objective = the BPM's expected.min
   journeyprobe-prober     JourneyprobeErrorsHigh, JourneyprobeProbeStale,

@@ -173,7 +173,7 @@ async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     tracing::info!(
         cancelled_runs = cancelled,
-        "stopped: history flushed, chromedriver stopped"
+        "stopped: history flushed, browsers and the managed chromedriver (if any) stopped"
     );
     0
 }

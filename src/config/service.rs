@@ -194,10 +194,20 @@ fn read_history(r: &mut Reader, node: &Node, f: &mut ServeFile) {
     f.history_max_age = m
         .get_node("max_age")
         .and_then(|n| r.duration(n, &join("history", "max_age")));
-    f.history_max_runs = m
-        .get_node("max_runs")
-        .and_then(|n| r.count(n, &join("history", "max_runs"), u32::MAX))
-        .map(u64::from);
+    if let Some(n) = m.get_node("max_runs") {
+        let key = join("history", "max_runs");
+        f.history_max_runs = r.count(n, &key, u32::MAX).and_then(|v| {
+            if v == 0 {
+                r.d.at(
+                    n.span(),
+                    &key,
+                    "must be at least 1 (history keeps the runs BPMs are computed from)",
+                );
+                return None;
+            }
+            Some(u64::from(v))
+        });
+    }
     if m.is_empty() {
         r.d.at(
             &mapping_start(m),

@@ -190,6 +190,18 @@ impl Service {
     }
 
     fn install(&self, plan: Plan) {
+        let keep = self.shared.settings.retention.max_age;
+        if let Some(b) = plan
+            .bpms
+            .iter()
+            .find(|b| b.windows.iter().any(|w| *w > keep))
+        {
+            tracing::warn!(
+                bpm = %b.name,
+                "history keeps {} of runs, less than a window of this BPM: its ratio covers only what is kept",
+                humantime::format_duration(keep)
+            );
+        }
         let plan = Arc::new(plan);
         let old = std::mem::replace(
             &mut *self.shared.plan.write().unwrap_or_else(|p| p.into_inner()),
@@ -330,13 +342,15 @@ impl Service {
             _ = tokio::time::sleep(shared.settings.grace) => false,
             _ = urgent.cancelled() => false,
         };
+        let why = if urgent.is_cancelled() {
+            "second stop signal"
+        } else {
+            "grace period over"
+        };
         let cancelled = if finished { 0 } else { shared.runs.len() };
         shared.hard_stop.cancel();
         if !finished {
-            tracing::warn!(
-                runs = cancelled,
-                "grace period over: cancelling runs in flight"
-            );
+            tracing::warn!(runs = cancelled, "{why}: cancelling runs in flight");
             // Cancelled runs close their sessions within a couple of seconds.
             let _ = tokio::time::timeout(Duration::from_secs(15), shared.runs.wait()).await;
         }

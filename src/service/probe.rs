@@ -183,9 +183,10 @@ pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe) {
 async fn attempt_once(shared: &Shared, plan: &Plan, probe: &Probe) -> RunResult {
     match probe {
         Probe::Check(c) => {
+            let (started_at, start) = (SystemTime::now(), Instant::now());
             tokio::select! {
                 biased;
-                _ = shared.hard_stop.cancelled() => cancelled_check(c),
+                _ = shared.hard_stop.cancelled() => cancelled_check(c, started_at, start),
                 r = run_check(c, &shared.check_env) => r,
             }
         }
@@ -231,8 +232,9 @@ async fn journey(shared: &Shared, j: &Journey) -> RunResult {
     r
 }
 
-fn cancelled_check(c: &Check) -> RunResult {
-    let mut r = RunResult::for_check(c, SystemTime::now());
+fn cancelled_check(c: &Check, started_at: SystemTime, start: Instant) -> RunResult {
+    let mut r = RunResult::for_check(c, started_at);
+    r.duration_ms = crate::journey::runner::ms(start.elapsed());
     let p = Problem::new(Reason::Cancelled, "the service is stopping");
     r.conclude(Some((
         p,
