@@ -11,6 +11,7 @@ pub mod demo;
 pub mod event;
 pub mod faultlab;
 pub mod interrupt;
+pub mod list;
 pub mod rules;
 pub mod run;
 pub mod serve;
@@ -60,6 +61,8 @@ pub enum Command {
     Rules(rules::Args),
     /// Post a change event (deploy, flag flip, …) to a running serve.
     Event(event::Args),
+    /// List every probe (kind, schedule, BPMs it feeds, prerequisites, incident links) and BPM.
+    List(list::Args),
     /// Start the fault-lab site and run the example journeys against it, healthy and broken.
     Demo(demo::Args),
     /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
@@ -104,6 +107,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Serve(a) => serve::run(a).await,
         Command::Rules(a) => rules::run(a),
         Command::Event(a) => event::run(a).await,
+        Command::List(a) => list::run(a),
         Command::Demo(a) => demo::run(a).await,
         Command::FaultLab(a) => faultlab::run(a).await,
     }

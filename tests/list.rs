@@ -1,0 +1,58 @@
+//! `journeyprobe list`: every probe with its schedule, BPMs, prerequisites and links.
+
+mod common;
+
+use common::Scratch;
+
+#[test]
+fn list_shows_schedules_bpms_prerequisites_and_incident_links() {
+    let s = Scratch::new();
+    let file = s.path().join("probes.yaml");
+    std::fs::write(
+        &file,
+        "name: login\nevery: 2m\nretries: 1\nincident: [INC-7]\nrunbook: https://wiki.example/login\n\
+         depends_on: [route]\nsteps:\n  - goto: http://127.0.0.1:9/login\n\
+         checks:\n  - name: route\n    every: 10s\n    http: { url: \"http://127.0.0.1:9/login\" }\n\
+         bpms:\n  - name: signin\n    probes: [login, route]\n    windows: [1h]\n    expected: { min: 0.6, max: 0.8 }\n",
+    )
+    .unwrap();
+    let out = s.run(s.command("http://127.0.0.1:9", &["list", file.to_str().unwrap()]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", common::show(&out));
+    let login = text
+        .lines()
+        .find(|l| l.starts_with("login "))
+        .expect("a login row");
+    for part in [
+        "journey",
+        "2m / 30s",
+        " 1 ",
+        "signin",
+        "route",
+        "INC-7 https://wiki.example/login",
+    ] {
+        assert!(login.contains(part), "{part:?} missing from: {login}");
+    }
+    let route = text
+        .lines()
+        .find(|l| l.starts_with("route "))
+        .expect("a route row");
+    assert!(
+        route.contains("http") && route.contains("10s / 5s") && route.contains("signin"),
+        "{route}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("signin") && l.contains("0.6 – 0.8") && l.contains("1h")),
+        "{text}"
+    );
+
+    let out = s.run(s.command(
+        "http://127.0.0.1:9",
+        &["list", "--format", "json", file.to_str().unwrap()],
+    ));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["probes"][0]["depends_on"], serde_json::json!(["route"]));
+    assert_eq!(v["probes"][1]["every_seconds"], 10.0);
+    assert_eq!(v["bpms"][0]["expected"]["max"], 0.8);
+}
