@@ -134,3 +134,40 @@ fn a_dependency_switch_on_a_lab_without_that_dependency_is_refused() {
     assert!(body.contains("no S3 server"), "{body}");
     assert!(get(&lab.base_url(), "/_faults").contains("\"bucket_deleted\":false"));
 }
+
+#[test]
+fn the_switches_page_flips_faults_from_a_real_browser() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let journey = s.path().join("switch.yaml");
+    std::fs::write(
+        &journey,
+        "name: switch\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n  - goto: ${base}/_lab/switches\n\
+         \x20 - click: \"input[name=login_500]\"\n\
+         \x20 - assert_text: { selector: \"#status\", contains: \"switched at\" }\n",
+    )
+    .unwrap();
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", journey.to_str().unwrap(), "--format", "json"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        lab.lab.as_ref().unwrap().faults().login_500,
+        "the click switched login_500 on"
+    );
+    // A switch the lab cannot make (no DNS server here) is refused and the page says why.
+    std::fs::write(
+        &journey,
+        "name: switch\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n  - goto: ${base}/_lab/switches\n\
+         \x20 - click: \"input[name=dns_stopped]\"\n\
+         \x20 - assert_text: { selector: \"#status.error\", contains: \"DNS\" }\n",
+    )
+    .unwrap();
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", journey.to_str().unwrap(), "--format", "json"],
+    ));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(!lab.lab.as_ref().unwrap().faults().dns_stopped);
+}

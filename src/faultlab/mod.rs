@@ -18,6 +18,7 @@
 //! | `POST /_faults` | JSON body replaces the faults (unknown field: 400), answers the new faults |
 //! | `POST /_faults/reset` | all faults off |
 //! | `GET /_lab` | where the lab's S3 and DNS servers listen (JSON), when it runs them |
+//! | `GET /_lab/switches` | a page with every fault as a switch (posts to `/_faults`) |
 //! | `GET /healthz` | `ok` |
 //! | `GET /flaky` | 500 and 200 in turn, whatever the faults: a flaky route for retries |
 //!

@@ -409,3 +409,74 @@ mod tests {
         assert!(asset("nope.js").is_none());
     }
 }
+
+/// `GET /_lab/switches`: every fault as a switch, posted to `/_faults` as it changes. The
+/// board of `journeyprobe demo` embeds it so a newcomer can break the site and watch.
+pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Fault switches</title>
+<style>
+ body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 12px; color: #111827; background: #f9fafb; }
+ h1 { font-size: 15px; margin: 0 0 8px; }
+ label { display: flex; gap: 8px; align-items: center; padding: 4px 0; }
+ .row { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+ .row > label { min-width: 15em; }
+ #status { margin-top: 8px; min-height: 1.4em; color: #374151; }
+ #status.error { color: #b91c1c; }
+ button { font: inherit; padding: 4px 10px; }
+</style></head>
+<body>
+<h1>Fault lab switches</h1>
+<form id="faults" class="row">
+ <label><input type="checkbox" name="login_500"> sign-in answers 500</label>
+ <label><input type="checkbox" name="unauthenticated_dashboard"> sign-in "succeeds" unauthenticated</label>
+ <label><input type="checkbox" name="invisible_submit"> submit button invisible</label>
+ <label><input type="checkbox" name="dashboard_404"> dashboard misrouted (404)</label>
+ <label><input type="checkbox" name="renamed_element"> welcome element renamed</label>
+ <label><input type="checkbox" name="bucket_deleted"> assets bucket deleted</label>
+ <label><input type="checkbox" name="bucket_private"> assets bucket private</label>
+ <label><input type="checkbox" name="dns_stopped"> DNS server stopped</label>
+ <label>DNS record <select name="dns_record"><option value="right">right</option><option value="changed">changed</option><option value="removed">removed</option></select></label>
+ <label>slow responses <input type="number" name="slow_ms" min="0" step="100" value="0" style="width:6em"> ms</label>
+ <button type="button" id="reset">All off</button>
+</form>
+<div id="status" role="status"></div>
+<script>
+(function () {
+  var form = document.getElementById("faults");
+  var status = document.getElementById("status");
+  function show(faults) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !(el.name in faults)) return;
+      if (el.type === "checkbox") el.checked = !!faults[el.name]; else el.value = faults[el.name];
+    });
+  }
+  function read() {
+    var f = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      if (el.type === "checkbox") f[el.name] = el.checked;
+      else if (el.type === "number") f[el.name] = parseInt(el.value || "0", 10);
+      else f[el.name] = el.value;
+    });
+    return f;
+  }
+  function send(url, body) {
+    status.className = ""; status.textContent = "switching…";
+    fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body })
+      .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
+      .then(function (res) {
+        if (res[0]) { show(res[1]); status.textContent = "switched at " + new Date().toLocaleTimeString(); }
+        else { status.className = "error"; status.textContent = res[1].error || "refused"; load(); }
+      })
+      .catch(function (e) { status.className = "error"; status.textContent = String(e); });
+  }
+  function load() { fetch("/_faults").then(function (r) { return r.json(); }).then(show); }
+  form.addEventListener("change", function () { send("/_faults", JSON.stringify(read())); });
+  document.getElementById("reset").addEventListener("click", function () { send("/_faults/reset", ""); });
+  load();
+})();
+</script>
+</body></html>
+"#;

@@ -37,6 +37,10 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
         .route("/_faults", get(get_faults).post(post_faults))
         .route("/_faults/reset", post(reset_faults))
         .route("/_lab", get(lab_endpoints))
+        .route(
+            "/_lab/switches",
+            get(|| async { html(StatusCode::OK, pages::SWITCHES_PAGE.to_string()) }),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -47,7 +51,10 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
 
 /// True for the fault-control endpoints, which are never delayed.
 fn is_control_path(path: &str) -> bool {
-    path == "/_faults" || path.starts_with("/_faults/") || path == "/_lab"
+    path == "/_faults"
+        || path.starts_with("/_faults/")
+        || path == "/_lab"
+        || path.starts_with("/_lab/")
 }
 
 /// Middleware implementing the `slow_ms` fault.
