@@ -1,5 +1,6 @@
 //! One probe file: a journey (`name:`, `steps:`, …), a `checks:` list, or both. `vars:` and
-//! `secrets:` at the top apply to everything in the file.
+//! `secrets:` at the top apply to everything in the file; `envs:` holds per-environment
+//! values of the vars (see [`super::envs`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,6 +12,7 @@ use super::bpm::{Bpm, read_bpms};
 use super::check_model::Check;
 use super::checks::read_checks;
 use super::diag::{Diags, start_of};
+use super::envs::read_envs;
 use super::journey::{
     JOURNEY_ONLY_KEYS, TOP_KEYS, load_yaml, read_journey, read_values, secret_redactor,
 };
@@ -24,10 +26,23 @@ pub struct ParsedFile {
     pub journey: Option<Journey>,
     pub checks: Vec<Check>,
     pub bpms: Vec<Bpm>,
+    /// The environments its `envs:` defines, in file order.
+    pub environments: Vec<String>,
 }
 
 /// Parse and validate one probe file. Returns its probes only when there is no problem.
 pub fn parse_file(path: &Path, text: &str, env: &dyn Env) -> (Option<ParsedFile>, Diags) {
+    parse_file_in(path, text, env, None)
+}
+
+/// [`parse_file`] with the vars of `environment` (`--env NAME`) taken from the file's
+/// `envs:` block of that name. A file without `envs:` reads the same either way.
+pub fn parse_file_in(
+    path: &Path,
+    text: &str,
+    env: &dyn Env,
+    environment: Option<&str>,
+) -> (Option<ParsedFile>, Diags) {
     let mut r = Reader {
         d: Diags::new(path),
         values: BTreeMap::new(),
@@ -48,7 +63,7 @@ pub fn parse_file(path: &Path, text: &str, env: &dyn Env) -> (Option<ParsedFile>
         }
         None => return (None, r.d),
     };
-    let parsed = read_file(&mut r, &root);
+    let parsed = read_file(&mut r, &root, environment);
     // Read top to bottom, like the file.
     r.d.items.sort_by_key(|d| (d.line, d.column));
     // A message may quote an expanded value (a URL, a regex) that holds a secret.
@@ -64,10 +79,11 @@ pub fn parse_file(path: &Path, text: &str, env: &dyn Env) -> (Option<ParsedFile>
     }
 }
 
-fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
+fn read_file(r: &mut Reader, root: &MarkedMappingNode, environment: Option<&str>) -> ParsedFile {
     r.known_keys(root, "", TOP_KEYS);
-    read_values(r, root, "vars");
-    read_values(r, root, "secrets");
+    let selected = read_envs(r, root, environment);
+    read_values(r, root, "vars", selected.as_ref());
+    read_values(r, root, "secrets", None);
     let redactor = secret_redactor(r, root);
     let is_journey = root.get_node("name").is_some() || root.get_node("steps").is_some();
     let checks_node = root.get_node("checks");
@@ -109,5 +125,6 @@ fn read_file(r: &mut Reader, root: &MarkedMappingNode) -> ParsedFile {
         journey,
         checks,
         bpms,
+        environments: super::envs::names(root),
     }
 }

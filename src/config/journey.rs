@@ -34,6 +34,7 @@ pub const TOP_KEYS: &[&str] = &[
     "runbook",
     "depends_on",
     "vars",
+    "envs",
     "secrets",
     "steps",
     "checks",
@@ -274,8 +275,14 @@ pub(super) fn secret_redactor(r: &Reader, root: &MarkedMappingNode) -> Redactor 
 }
 
 /// Read `vars:` or `secrets:` in order, each value able to reference the ones before it.
-/// Returns the names defined.
-pub(super) fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &str) -> Vec<String> {
+/// A name the `selected` environment block sets takes the block's value instead, read in
+/// the var's place (so by the same rules). Returns the names defined.
+pub(super) fn read_values(
+    r: &mut Reader,
+    root: &MarkedMappingNode,
+    section: &str,
+    selected: Option<&super::envs::Selected>,
+) -> Vec<String> {
     let Some(node) = root.get_node(section) else {
         return Vec::new();
     };
@@ -301,6 +308,12 @@ pub(super) fn read_values(r: &mut Reader, root: &MarkedMappingNode, section: &st
             r.d.at(k.span(), &key, msg);
             continue;
         }
+        let over = selected.and_then(|e| {
+            e.block
+                .get_node(k.as_str())
+                .map(|n| (n, join(&e.key, k.as_str())))
+        });
+        let (v, key) = over.unwrap_or((v, key));
         let Some(s) = r.scalar(v, &key) else { continue };
         match r.expand(s.as_str(), s.span(), &key) {
             Some(value) => {

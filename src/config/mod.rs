@@ -8,6 +8,7 @@ pub mod bpm;
 pub mod check_model;
 pub mod checks;
 pub mod diag;
+pub mod envs;
 pub mod file;
 pub mod journey;
 pub mod model;
@@ -36,12 +37,25 @@ pub struct Loaded {
     pub files: Vec<PathBuf>,
     /// Each file's text as read, for content hashes of probe definitions.
     pub texts: BTreeMap<PathBuf, String>,
+    /// Every environment some file's `envs:` defines.
+    pub environments: std::collections::BTreeSet<String>,
 }
 
 /// Load and validate every probe file under `paths` (files, or folders searched recursively
 /// for `*.yaml` / `*.yml`). Returns every problem in every file, or the journeys.
 pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>> {
+    load_for(paths, env, None)
+}
+
+/// [`load`] for one environment (`--env NAME`): files with `envs:` take that block's vars,
+/// and one without a block of that name is a problem; files without `envs:` are unaffected.
+pub fn load_for(
+    paths: &[PathBuf],
+    env: &dyn Env,
+    environment: Option<&str>,
+) -> Result<Loaded, Vec<Diagnostic>> {
     let (files, mut problems) = collect_files(paths);
+    let mut environments = std::collections::BTreeSet::new();
     let mut journeys = Vec::new();
     let mut checks = Vec::new();
     let mut bpms = Vec::new();
@@ -50,9 +64,10 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
         match std::fs::read(file) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => {
-                    let (parsed, d) = file::parse_file(file, &text, env);
+                    let (parsed, d) = file::parse_file_in(file, &text, env, environment);
                     problems.extend(d.items);
                     if let Some(p) = parsed {
+                        environments.extend(p.environments);
                         journeys.extend(p.journey);
                         checks.extend(p.checks);
                         bpms.extend(p.bpms);
@@ -75,6 +90,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Env) -> Result<Loaded, Vec<Diagnostic>>
             bpms,
             files,
             texts,
+            environments,
         })
     } else {
         Err(problems)
