@@ -11,10 +11,9 @@ use crate::config::{Journey, ProcessEnv};
 use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, Faults};
 use crate::outcome::{Outcome, Reason, exit_code};
 
-use super::Format;
 use super::interrupt::Interrupt;
-use super::run::{Batch, Options, run_batch, summarise};
-use crate::report::human::Human;
+use super::run::{Batch, Options, run_batch};
+use crate::report::live::Live;
 
 /// The example journeys, as shipped in `journeys/`.
 const EMBEDDED: &[(&str, &str)] = &[
@@ -52,28 +51,28 @@ pub async fn run(args: Args) -> i32 {
     };
     let opts = Options {
         webdriver: args.webdriver,
-        format: Format::Human,
         artifacts: Some(args.artifacts),
+        retries: None,
     };
     let interrupt = Interrupt::install();
     say!("fault lab running at {}\n", lab.base_url());
     say!("== 1. the healthy site: every journey should pass\n");
-    let human = Human::stdout();
+    let live = Live::stdout(false);
     let healthy = run_batch(
         Batch {
             journeys: &journeys,
             prerequisites: &[],
         },
         &opts,
-        &human,
+        &live,
         &interrupt,
     )
     .await;
-    summarise(opts.format, &human, &healthy);
+    live.summary(&healthy);
     // Exit codes as for `run`: the prober failing to measure (no driver, say) is 3, never a
     // target failure; the broken round counts as expected when it fails with low_contrast.
-    let mut code = exit_code(healthy.iter().map(|r| r.outcome));
-    let measured = healthy.iter().any(|r| r.outcome != Outcome::Error);
+    let mut code = exit_code(healthy.iter().map(|r| r.result.outcome));
+    let measured = healthy.iter().any(|r| r.result.outcome != Outcome::Error);
     if !interrupt.is_cancelled() && measured {
         say!("\n== 2. someone ships the submit button in its background colour\n");
         lab.set_faults(Faults {
@@ -91,13 +90,15 @@ pub async fn run(args: Args) -> i32 {
                 prerequisites: &[],
             },
             &opts,
-            &human,
+            &live,
             &interrupt,
         )
         .await;
-        summarise(opts.format, &human, &broken);
-        let caught = broken.iter().any(|r| r.reason == Some(Reason::LowContrast));
-        let missed = broken.iter().any(|r| r.outcome == Outcome::Success);
+        live.summary(&broken);
+        let caught = broken
+            .iter()
+            .any(|r| r.result.reason == Some(Reason::LowContrast));
+        let missed = broken.iter().any(|r| r.result.outcome == Outcome::Success);
         if caught {
             say!(
                 "\nThe unit tests would still pass; the journey caught the button nobody can see."
@@ -106,7 +107,7 @@ pub async fn run(args: Args) -> i32 {
             say!("\nThe journey did NOT catch the button nobody can see.");
             code = code.max(1);
         } else {
-            code = code.max(exit_code(broken.iter().map(|r| r.outcome)));
+            code = code.max(exit_code(broken.iter().map(|r| r.result.outcome)));
         }
     }
     lab.shutdown().await;

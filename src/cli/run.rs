@@ -1,6 +1,11 @@
 //! `journeyprobe run [PATHS…]` — run every probe once and report: the checks first, a
 //! bounded number at a time, then the journeys one after another in a real browser.
+//!
+//! It is also the CI smoke check after a deploy: `--env` picks each file's environment
+//! block, `--retries` gives every probe extra attempts (a pass on a retry is reported as
+//! flaky, never hidden), and `--junit`, `--json` and `$GITHUB_STEP_SUMMARY` receive reports.
 
+use std::future::Future;
 use std::path::PathBuf;
 
 use tokio_util::sync::CancellationToken;
@@ -11,9 +16,11 @@ use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
 use crate::check::{CheckEnv, attribute, run_check};
 use crate::config::{self, Check, Env, Journey, ProcessEnv};
-use crate::journey::{Observer, Phase, Quiet, RunEnv, RunResult, run_journey};
-use crate::outcome::{Outcome, Problem, exit_code};
-use crate::report::{human::Human, json};
+use crate::journey::{Phase, RunEnv, RunResult, run_journey};
+use crate::outcome::{Outcome, Problem, Reason, exit_code};
+use crate::report::ProbeRun;
+use crate::report::files::Files;
+use crate::report::live::Live;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -39,6 +46,20 @@ pub struct Args {
     /// Keep no artifacts at all.
     #[arg(long, conflicts_with = "artifacts")]
     pub no_artifacts: bool,
+    /// Give every probe N extra attempts after one that failed or errored (0 to 5),
+    /// instead of its own `retries:`. A pass on a retry exits 0 and is reported as flaky.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub retries: Option<u32>,
+    /// Take each probe file's vars from its `envs:` block NAME (a file with `envs:` but no
+    /// such block is an error; files without `envs:` are unaffected).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Also write a JUnit XML report to FILE: a testcase per probe run, a testsuite per kind.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write the JSON lines (as `--format json` prints them) to FILE.
+    #[arg(long = "json", value_name = "FILE")]
+    pub json_file: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -58,51 +79,97 @@ pub struct Selection {
     pub all_checks: Vec<Check>,
 }
 
-/// Everything a batch of journeys needs besides the journeys.
+/// Everything a batch of probes needs besides the probes.
 pub struct Options {
     pub webdriver: Option<String>,
-    pub format: Format,
     pub artifacts: Option<PathBuf>,
+    /// `--retries`: extra attempts for every probe, instead of each probe's own.
+    pub retries: Option<u32>,
+}
+
+impl Options {
+    /// Attempts a probe whose own `retries:` is `own` gets.
+    fn attempts(&self, own: u32) -> usize {
+        self.retries.unwrap_or(own) as usize + 1
+    }
 }
 
 pub async fn run(args: Args) -> i32 {
     let paths = super::default_paths(args.paths);
-    let selection = match load_selected(&paths, &args.probes, args.only, &ProcessEnv) {
+    let environment = args.env.as_deref();
+    let selection = match load_selected(&paths, &args.probes, args.only, environment, &ProcessEnv) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let step_summary = Files::step_summary_from_env();
+    let mut files = match Files::open(
+        args.junit.as_deref(),
+        args.json_file.as_deref(),
+        step_summary,
+    ) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}; nothing ran");
+            return super::EXIT_CONFIG;
+        }
+    };
+    let mut live = Live::stdout(args.format == Format::Json);
+    if let Some((path, file)) = files.take_json() {
+        live = live.with_json_file(path, file);
+    }
     let opts = Options {
         webdriver: args.webdriver,
-        format: args.format,
         artifacts: (!args.no_artifacts).then_some(args.artifacts),
+        retries: args.retries,
     };
     let interrupt = Interrupt::install();
-    let human = Human::stdout();
-    let mut results = run_checks(&selection.checks, &opts, &human, interrupt.token()).await;
+    let mut runs = run_checks(&selection.checks, &opts, &live, interrupt.token()).await;
     if !selection.journeys.is_empty() && !interrupt.is_cancelled() {
         let batch = Batch {
             journeys: &selection.journeys,
             prerequisites: &selection.all_checks,
         };
-        results.extend(run_batch(batch, &opts, &human, &interrupt).await);
+        runs.extend(run_batch(batch, &opts, &live, &interrupt).await);
     }
-    summarise(opts.format, &human, &results);
+    live.summary(&runs);
+    // Reports are written even after an interrupt: they hold what did run.
+    let report_failed = finish_reports(files, &live, &runs, environment);
     if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
         return super::EXIT_INTERRUPTED;
     }
-    exit_code(results.iter().map(|r| r.outcome))
+    match exit_code(runs.iter().map(|r| r.result.outcome)) {
+        // All passed, but the CI could not be told so: not verified.
+        0 if report_failed => 3,
+        code => code,
+    }
 }
 
-/// Load, validate, and pick the probes named by `--probe` and `--only`. Problems are
-/// printed to stderr and become exit code 2.
+/// Write the JUnit report and the step summary, and close the JSON file; print what could
+/// not be written. True when a report asked for on the command line is incomplete.
+fn finish_reports(files: Files, live: &Live, runs: &[ProbeRun], environment: Option<&str>) -> bool {
+    let done = files.finish(runs, environment);
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut errors = done.errors;
+    errors.extend(live.json_file_error());
+    for e in &errors {
+        eprintln!("error: {e}");
+    }
+    !errors.is_empty()
+}
+
+/// Load, validate (with the vars of `environment`, `--env`), and pick the probes named by
+/// `--probe` and `--only`. Problems are printed to stderr and become exit code 2.
 pub fn load_selected(
     paths: &[PathBuf],
     names: &[String],
     only: Option<Only>,
+    environment: Option<&str>,
     env: &dyn Env,
 ) -> Result<Selection, i32> {
-    let loaded = config::load(paths, env).map_err(|problems| {
+    let loaded = config::load_for(paths, env, environment).map_err(|problems| {
         for p in &problems {
             eprintln!("{p}");
         }
@@ -112,6 +179,11 @@ pub fn load_selected(
         );
         super::EXIT_CONFIG
     })?;
+    if let Some(name) = environment
+        && loaded.environments.is_empty()
+    {
+        eprintln!("warning: --env {name}: no probe file has envs:, so it changes nothing");
+    }
     let mut s = Selection {
         journeys: loaded.journeys,
         all_checks: loaded.checks.clone(),
@@ -147,13 +219,14 @@ pub fn load_selected(
     Ok(s)
 }
 
-/// Run checks, [`CHECK_CONCURRENCY`] at a time, reporting each as it finishes.
+/// Run checks, [`CHECK_CONCURRENCY`] at a time, reporting each as it finishes. A check's
+/// retries follow each other at once and keep its slot.
 pub async fn run_checks(
     checks: &[Check],
     opts: &Options,
-    human: &Human,
+    live: &Live,
     cancel: &CancellationToken,
-) -> Vec<RunResult> {
+) -> Vec<ProbeRun> {
     use futures::StreamExt;
     if checks.is_empty() {
         return Vec::new();
@@ -161,25 +234,54 @@ pub async fn run_checks(
     let env = CheckEnv::new();
     let runs = futures::stream::iter(checks).map(|c| {
         let env = &env;
-        async move {
+        let once = move || async move {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => {
                     let mut r = RunResult::for_check(c, std::time::SystemTime::now());
-                    r.conclude(Some((Problem::new(crate::outcome::Reason::Cancelled, "interrupted"), Phase::Check { check: c.spec.kind() })));
+                    r.conclude(Some((Problem::new(Reason::Cancelled, "interrupted"), Phase::Check { check: c.spec.kind() })));
                     r
                 }
                 r = run_check(c, env) => r,
             }
-        }
+        };
+        with_retries(opts.attempts(c.retries), cancel, once, |_, _| {})
     });
     let mut stream = runs.buffer_unordered(CHECK_CONCURRENCY);
     let mut results = Vec::new();
     while let Some(r) = stream.next().await {
-        report(opts.format, human, &r);
+        live.finished(&r);
         results.push(r);
     }
     results
+}
+
+/// Up to `attempts` attempts, the next one at once after one that failed or errored, unless
+/// it was cancelled. `on_retry(result, attempt)` is told before each retry.
+async fn with_retries<F, Fut>(
+    attempts: usize,
+    cancel: &CancellationToken,
+    mut attempt: F,
+    on_retry: impl Fn(&RunResult, usize),
+) -> ProbeRun
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = RunResult>,
+{
+    let mut earlier = Vec::new();
+    loop {
+        let r = attempt().await;
+        let n = earlier.len() + 1;
+        let last = n >= attempts
+            || r.outcome == Outcome::Success
+            || r.reason == Some(Reason::Cancelled)
+            || cancel.is_cancelled();
+        if last {
+            return ProbeRun { result: r, earlier };
+        }
+        on_retry(&r, n);
+        earlier.push(r);
+    }
 }
 
 fn show_paths(paths: &[PathBuf]) -> String {
@@ -201,9 +303,9 @@ pub struct Batch<'a> {
 pub async fn run_batch(
     batch: Batch<'_>,
     opts: &Options,
-    human: &Human,
+    live: &Live,
     interrupt: &Interrupt,
-) -> Vec<RunResult> {
+) -> Vec<ProbeRun> {
     let cancel = interrupt.token();
     let journeys = batch.journeys;
     let mut check_env = None;
@@ -214,13 +316,14 @@ pub async fn run_batch(
                 let url = d.url().to_string();
                 (Some(d), url)
             }
+            // No driver, no attempt: retrying cannot help, the driver will not appear.
             Err(problem) => {
-                let results: Vec<RunResult> = journeys
+                let results: Vec<ProbeRun> = journeys
                     .iter()
-                    .map(|j| RunResult::not_started(j, problem.clone()))
+                    .map(|j| ProbeRun::single(RunResult::not_started(j, problem.clone())))
                     .collect();
                 for r in &results {
-                    report(opts.format, human, r);
+                    live.finished(r);
                 }
                 return results;
             }
@@ -240,16 +343,22 @@ pub async fn run_batch(
         artifacts: opts.artifacts.clone(),
         cancel: cancel.clone(),
     };
-    let observer: &dyn Observer = match opts.format {
-        Format::Human => human,
-        Format::Json => &Quiet,
-    };
+    let observer = live.observer();
     let mut results = Vec::new();
     for j in journeys {
         if cancel.is_cancelled() {
             break;
         }
-        let mut r = run_journey(j, &env, observer).await;
+        let attempts = opts.attempts(j.retries);
+        let mut run = with_retries(
+            attempts,
+            cancel,
+            || run_journey(j, &env, observer),
+            |r, n| live.retrying(r, n, attempts),
+        )
+        .await;
+        // The checks it depends on explain the run's outcome: the last attempt's.
+        let r = &mut run.result;
         if r.outcome == Outcome::Failure && !j.depends_on.is_empty() {
             let deps: Vec<&Check> = batch
                 .prerequisites
@@ -260,11 +369,11 @@ pub async fn run_batch(
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => {}
-                _ = attribute(&mut r, &deps, check_env) => {}
+                _ = attribute(r, &deps, check_env) => {}
             }
         }
-        report(opts.format, human, &r);
-        results.push(r);
+        live.finished(&run);
+        results.push(run);
     }
     drop(env);
     if let Some(d) = driver {
@@ -278,21 +387,6 @@ async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Probl
     let binary = find_chromedriver()?;
     tokio::select! {
         d = ManagedDriver::start(&binary) => d,
-        _ = cancel.cancelled() => Err(Problem::new(crate::outcome::Reason::Cancelled, "interrupted while starting chromedriver")),
-    }
-}
-
-fn report(format: Format, human: &Human, r: &RunResult) {
-    match format {
-        Format::Human => human.finished(r),
-        Format::Json => {
-            let _ = json::write_result(&mut std::io::stdout().lock(), r);
-        }
-    }
-}
-
-pub fn summarise(format: Format, human: &Human, results: &[RunResult]) {
-    if format == Format::Human {
-        human.summary(results);
+        _ = cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted while starting chromedriver")),
     }
 }

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use super::Tally;
+use super::{ProbeRun, Tally, attempt_line};
 use crate::config::{Journey, Step};
 use crate::journey::{Observer, RunResult, StepRecord, StepStatus};
 use crate::outcome::Outcome;
@@ -38,8 +38,21 @@ impl Human {
         self.emit(&verdict(r));
     }
 
-    pub fn summary(&self, results: &[RunResult]) {
-        self.emit(&summary(Tally::of(results)));
+    /// The verdict of one probe run, with its earlier attempts.
+    pub fn finished_run(&self, run: &ProbeRun) {
+        self.emit(&run_verdict(run));
+    }
+
+    /// Between the attempts of a journey, whose steps are shown as they run.
+    pub fn retrying(&self, r: &RunResult, attempt: usize, attempts: usize) {
+        self.emit(&format!(
+            "  attempt {attempt} of {attempts}: {} — retrying\n",
+            attempt_line(r)
+        ));
+    }
+
+    pub fn summary(&self, runs: &[ProbeRun]) {
+        self.emit(&summary(Tally::of_runs(runs)));
     }
 }
 
@@ -138,11 +151,81 @@ pub fn verdict(r: &RunResult) -> String {
     s
 }
 
+/// [`verdict`] of the last attempt, saying on its first line how many attempts it took
+/// (`flaky: passed on attempt 2 of 2`) and listing each earlier attempt under it.
+pub fn run_verdict(run: &ProbeRun) -> String {
+    let base = verdict(&run.result);
+    if run.earlier.is_empty() {
+        return base;
+    }
+    let (first, rest) = base.split_once('\n').unwrap_or((&base, ""));
+    let n = run.attempts();
+    let note = if run.flaky() {
+        format!(" — flaky: passed on attempt {n} of {n}")
+    } else {
+        format!(" (attempt {n} of {n})")
+    };
+    // Journeys end their verdict with a blank line; the attempts go above it.
+    let (body, gap) = match rest.strip_suffix("\n\n") {
+        Some(b) => (format!("{b}\n"), "\n"),
+        None => (rest.to_string(), ""),
+    };
+    let mut s = format!("{first}{note}\n{body}");
+    for (i, r) in run.earlier.iter().enumerate() {
+        s.push_str(&format!("    attempt {}: {}\n", i + 1, attempt_line(r)));
+    }
+    s.push_str(gap);
+    s
+}
+
 pub fn summary(t: Tally) -> String {
     let total = t.passed + t.failed + t.errors;
     let noun = if total == 1 { "probe" } else { "probes" };
+    let flaky = if t.flaky > 0 {
+        format!(" ({} flaky: passed on a retry)", t.flaky)
+    } else {
+        String::new()
+    };
     format!(
-        "{total} {noun}: {} passed, {} failed, {} could not be verified\n",
+        "{total} {noun}: {} passed{flaky}, {} failed, {} could not be verified\n",
         t.passed, t.failed, t.errors
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Reason;
+    use crate::report::fixtures::check;
+
+    #[test]
+    fn a_flaky_pass_says_so_and_shows_the_first_attempt() {
+        let run = ProbeRun {
+            result: check("flaky_route", Outcome::Success, None),
+            earlier: vec![check(
+                "flaky_route",
+                Outcome::Failure,
+                Some(Reason::StatusMismatch),
+            )],
+        };
+        assert_eq!(
+            run_verdict(&run),
+            "✓ flaky_route (http check): success in 3 ms — flaky: passed on attempt 2 of 2\n    \
+             attempt 1: failure (status_mismatch) after 3 ms: flaky_route went | <wrong>\n"
+        );
+        assert_eq!(
+            summary(Tally::of_runs(&[run])),
+            "1 probe: 1 passed (1 flaky: passed on a retry), 0 failed, 0 could not be verified\n"
+        );
+    }
+
+    #[test]
+    fn one_attempt_reads_as_before() {
+        let run = ProbeRun::single(check("a", Outcome::Success, None));
+        assert_eq!(run_verdict(&run), "✓ a (http check): success in 3 ms\n");
+        assert_eq!(
+            summary(Tally::of_runs(&[run])),
+            "1 probe: 1 passed, 0 failed, 0 could not be verified\n"
+        );
+    }
 }
