@@ -339,77 +339,6 @@ pub(crate) fn bad_request_page() -> String {
     error_page("Bad Request", "The submitted form could not be understood.")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_html_escapes_all_special_characters() {
-        assert_eq!(
-            escape_html(r#"<a href="x">'&'</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-        assert_eq!(escape_html("plain · text"), "plain · text");
-    }
-
-    #[test]
-    fn login_page_has_the_form_and_assets() {
-        let page = login_page(None, false);
-        assert!(page.contains("<title>Sign in · Fault Lab</title>"));
-        assert!(
-            page.contains(r#"<form class="card" id="login-form" method="post" action="/login""#)
-        );
-        assert!(page.contains(r#"<input id="username" name="username" type="email""#));
-        assert!(page.contains(r#"<input id="password" name="password" type="password""#));
-        assert!(page.contains(r#"<button type="submit" id="submit""#));
-        assert!(page.contains(">Sign in</button>"));
-        assert!(page.contains(r#"href="/static/app.css""#));
-        assert!(page.contains(r#"src="/static/app.js""#));
-        assert!(!page.contains("id=\"error\""));
-        assert!(page.contains("color: #ffffff; background-color: #1d4ed8"));
-    }
-
-    #[test]
-    fn login_page_error_and_invisible_submit() {
-        let page = login_page(Some(INVALID_CREDENTIALS), true);
-        assert!(page.contains(r#"<p id="error" role="alert">Invalid email or password</p>"#));
-        assert!(page.contains("color: #ffffff; background-color: #ffffff\">Sign in</button>"));
-        assert!(!page.contains(PRIMARY_BG));
-    }
-
-    #[test]
-    fn dashboard_page_variants() {
-        let page = dashboard_page(Some("<b>eve</b>"), false, None);
-        assert!(page.contains(r#"<h1 id="welcome">Welcome, &lt;b&gt;eve&lt;/b&gt;</h1>"#));
-        assert!(page.contains(r#"<select id="region" name="region">"#));
-        assert!(page.contains(r#"<option value="ap">Asia Pacific</option>"#));
-        assert!(page.contains(r#"<input id="search" name="search" type="search""#));
-        assert!(page.contains(r#"<div id="results""#));
-        assert!(page.contains(r#"href="/settings">Settings</a>"#));
-        assert!(page.contains(r#"id="logout""#));
-
-        let anon = dashboard_page(None, false, None);
-        assert!(anon.contains(r#"<h1 id="welcome">Please sign in</h1>"#));
-        assert!(!anon.contains("Welcome"));
-        assert!(!anon.contains("id=\"logout\""));
-
-        let renamed = dashboard_page(Some("eve"), true, None);
-        assert!(renamed.contains(r#"<h1 id="welcome-banner">Welcome, eve</h1>"#));
-        assert!(!renamed.contains(r#"id="welcome""#));
-    }
-
-    #[test]
-    fn assets_bucket_lookup() {
-        assert_eq!(
-            asset("app.css").map(|a| a.content_type),
-            Some("text/css; charset=utf-8")
-        );
-        assert!(asset("app.js").is_some_and(|a| a.body.contains("textContent")));
-        assert!(!APP_JS.contains("innerHTML"));
-        assert!(asset("nope.js").is_none());
-    }
-}
-
 /// `GET /_lab/switches`: every fault as a switch, posted to `/_faults` as it changes. The
 /// board of `journeyprobe demo` embeds it so a newcomer can break the site and watch.
 pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
@@ -480,3 +409,74 @@ pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
 </script>
 </body></html>
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_html_escapes_all_special_characters() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escape_html("plain · text"), "plain · text");
+    }
+
+    #[test]
+    fn login_page_has_the_form_and_assets() {
+        let page = login_page(None, false);
+        assert!(page.contains("<title>Sign in · Fault Lab</title>"));
+        assert!(
+            page.contains(r#"<form class="card" id="login-form" method="post" action="/login""#)
+        );
+        assert!(page.contains(r#"<input id="username" name="username" type="email""#));
+        assert!(page.contains(r#"<input id="password" name="password" type="password""#));
+        assert!(page.contains(r#"<button type="submit" id="submit""#));
+        assert!(page.contains(">Sign in</button>"));
+        assert!(page.contains(r#"href="/static/app.css""#));
+        assert!(page.contains(r#"src="/static/app.js""#));
+        assert!(!page.contains("id=\"error\""));
+        assert!(page.contains("color: #ffffff; background-color: #1d4ed8"));
+    }
+
+    #[test]
+    fn login_page_error_and_invisible_submit() {
+        let page = login_page(Some(INVALID_CREDENTIALS), true);
+        assert!(page.contains(r#"<p id="error" role="alert">Invalid email or password</p>"#));
+        assert!(page.contains("color: #ffffff; background-color: #ffffff\">Sign in</button>"));
+        assert!(!page.contains(PRIMARY_BG));
+    }
+
+    #[test]
+    fn dashboard_page_variants() {
+        let page = dashboard_page(Some("<b>eve</b>"), false, None);
+        assert!(page.contains(r#"<h1 id="welcome">Welcome, &lt;b&gt;eve&lt;/b&gt;</h1>"#));
+        assert!(page.contains(r#"<select id="region" name="region">"#));
+        assert!(page.contains(r#"<option value="ap">Asia Pacific</option>"#));
+        assert!(page.contains(r#"<input id="search" name="search" type="search""#));
+        assert!(page.contains(r#"<div id="results""#));
+        assert!(page.contains(r#"href="/settings">Settings</a>"#));
+        assert!(page.contains(r#"id="logout""#));
+
+        let anon = dashboard_page(None, false, None);
+        assert!(anon.contains(r#"<h1 id="welcome">Please sign in</h1>"#));
+        assert!(!anon.contains("Welcome"));
+        assert!(!anon.contains("id=\"logout\""));
+
+        let renamed = dashboard_page(Some("eve"), true, None);
+        assert!(renamed.contains(r#"<h1 id="welcome-banner">Welcome, eve</h1>"#));
+        assert!(!renamed.contains(r#"id="welcome""#));
+    }
+
+    #[test]
+    fn assets_bucket_lookup() {
+        assert_eq!(
+            asset("app.css").map(|a| a.content_type),
+            Some("text/css; charset=utf-8")
+        );
+        assert!(asset("app.js").is_some_and(|a| a.body.contains("textContent")));
+        assert!(!APP_JS.contains("innerHTML"));
+        assert!(asset("nope.js").is_none());
+    }
+}
