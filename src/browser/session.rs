@@ -48,11 +48,17 @@ pub struct BrowserOptions {
     pub binary: Option<PathBuf>,
     /// A fresh, throw-away profile folder (managed driver only).
     pub profile_dir: Option<PathBuf>,
+    /// A visible window (`run --headed`) instead of headless.
+    pub headed: bool,
 }
 
 /// Capabilities for a Chromium session.
 pub fn capabilities(opts: &BrowserOptions) -> Capabilities {
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|s| s.to_string()).collect();
+    let mut args: Vec<String> = CHROMIUM_ARGS
+        .iter()
+        .filter(|a| !(opts.headed && a.starts_with("--headless")))
+        .map(|s| s.to_string())
+        .collect();
     if let Some(dir) = &opts.profile_dir {
         args.push(format!("--user-data-dir={}", dir.display()));
     }

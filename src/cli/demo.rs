@@ -53,6 +53,7 @@ pub async fn run(args: Args) -> i32 {
         webdriver: args.webdriver,
         artifacts: Some(args.artifacts),
         retries: None,
+        interactive: Default::default(),
     };
     let interrupt = Interrupt::install();
     say!("fault lab running at {}\n", lab.base_url());

@@ -16,7 +16,7 @@ use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
 use crate::check::{CheckEnv, attribute, run_check};
 use crate::config::{self, Check, Env, Journey, ProcessEnv};
-use crate::journey::{Phase, RunEnv, RunResult, run_journey};
+use crate::journey::{Interactive, Phase, RunEnv, RunResult, run_journey};
 use crate::outcome::{Outcome, Problem, Reason, exit_code};
 use crate::report::ProbeRun;
 use crate::report::files::Files;
@@ -60,6 +60,44 @@ pub struct Args {
     /// Also write the JSON lines (as `--format json` prints them) to FILE.
     #[arg(long = "json", value_name = "FILE")]
     pub json_file: Option<PathBuf>,
+    /// Show the browser window instead of running headless (needs a display).
+    #[arg(long, help_heading = "Reproducing an incident")]
+    pub headed: bool,
+    /// Pause this long after every step (e.g. 500ms); each journey's timeout grows to match.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Reproducing an incident")]
+    pub slow_mo: Option<std::time::Duration>,
+    /// When a journey fails, keep its browser open as the failure left it until Enter is
+    /// pressed (at most an hour).
+    #[arg(long, help_heading = "Reproducing an incident")]
+    pub pause_on_failure: bool,
+    /// Keep a screenshot (secrets masked) after every step, in the artifacts folder.
+    #[arg(
+        long,
+        conflicts_with = "no_artifacts",
+        help_heading = "Reproducing an incident"
+    )]
+    pub trace: bool,
+    /// After the run, post a deploy event with this ID (the version) and the run's verdict
+    /// to a running serve (needs --service and --events-url; token from
+    /// JOURNEYPROBE_EVENTS_TOKEN).
+    #[arg(long, value_name = "ID", requires_all = ["service", "events_url"], help_heading = "Post-deploy check")]
+    pub deploy: Option<String>,
+    /// The service the deploy was of.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "deploy",
+        help_heading = "Post-deploy check"
+    )]
+    pub service: Option<String>,
+    /// Where serve listens, e.g. http://127.0.0.1:9464.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "deploy",
+        help_heading = "Post-deploy check"
+    )]
+    pub events_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +123,8 @@ pub struct Options {
     pub artifacts: Option<PathBuf>,
     /// `--retries`: extra attempts for every probe, instead of each probe's own.
     pub retries: Option<u32>,
+    /// `--headed`, `--slow-mo`, `--pause-on-failure`, `--trace`.
+    pub interactive: Interactive,
 }
 
 impl Options {
@@ -95,6 +135,14 @@ impl Options {
 }
 
 pub async fn run(args: Args) -> i32 {
+    if args.headed && !has_display() {
+        eprintln!(
+            "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set; \
+             run it in a desktop session, under xvfb-run, or without --headed (then --trace \
+             keeps a screenshot of every step)"
+        );
+        return super::EXIT_CONFIG;
+    }
     let paths = super::default_paths(args.paths);
     let environment = args.env.as_deref();
     let selection = match load_selected(&paths, &args.probes, args.only, environment, &ProcessEnv) {
@@ -121,6 +169,12 @@ pub async fn run(args: Args) -> i32 {
         webdriver: args.webdriver,
         artifacts: (!args.no_artifacts).then_some(args.artifacts),
         retries: args.retries,
+        interactive: Interactive {
+            headed: args.headed,
+            slow_mo: args.slow_mo.unwrap_or_default(),
+            pause_on_failure: args.pause_on_failure,
+            trace: args.trace,
+        },
     };
     let interrupt = Interrupt::install();
     let mut runs = run_checks(&selection.checks, &opts, &live, interrupt.token()).await;
@@ -133,7 +187,12 @@ pub async fn run(args: Args) -> i32 {
     }
     live.summary(&runs);
     // Reports are written even after an interrupt: they hold what did run.
-    let report_failed = finish_reports(files, &live, &runs, environment);
+    let mut report_failed = finish_reports(files, &live, &runs, environment);
+    if let (Some(id), Some(service), Some(url)) = (&args.deploy, &args.service, &args.events_url)
+        && !interrupt.is_cancelled()
+    {
+        report_failed |= !post_deploy(id, service, url, &runs).await;
+    }
     if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
         return super::EXIT_INTERRUPTED;
@@ -342,6 +401,7 @@ pub async fn run_batch(
         },
         artifacts: opts.artifacts.clone(),
         cancel: cancel.clone(),
+        interactive: opts.interactive.clone(),
     };
     let observer = live.observer();
     let mut results = Vec::new();
@@ -381,6 +441,51 @@ pub async fn run_batch(
         interrupt.disarm();
     }
     results
+}
+
+fn has_display() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+}
+
+/// `--deploy`: tell a running serve that this deploy happened and how its smoke check
+/// went, so the board shows it next to the BPMs. False when it could not be posted.
+async fn post_deploy(id: &str, service: &str, url: &str, runs: &[ProbeRun]) -> bool {
+    let count = |o: Outcome| runs.iter().filter(|r| r.result.outcome == o).count();
+    let (ok, failed, errors) = (
+        count(Outcome::Success),
+        count(Outcome::Failure),
+        count(Outcome::Error),
+    );
+    let verdict = if failed > 0 {
+        "broken"
+    } else if errors > 0 {
+        "not verified"
+    } else {
+        "passed"
+    };
+    let event = crate::history::events::NewEvent {
+        kind: crate::history::events::EventKind::Deploy,
+        service: service.to_string(),
+        version: Some(id.to_string()),
+        flag: None,
+        description: Some(format!(
+            "smoke check {verdict}: {ok} passed, {failed} failed, {errors} could not be verified"
+        )),
+        at: None,
+    };
+    let token = std::env::var("JOURNEYPROBE_EVENTS_TOKEN").ok();
+    match super::event::post(url, token.as_deref(), &event).await {
+        Ok(_) => {
+            eprintln!("deploy event {id} posted to {url}");
+            true
+        }
+        Err(super::event::PostError::Refused(m) | super::event::PostError::Unreachable(m)) => {
+            eprintln!("error: cannot post the deploy event: {m}");
+            false
+        }
+    }
 }
 
 async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Problem> {

@@ -83,6 +83,10 @@ impl RunArtifacts {
         self.write(name, clean.as_bytes())
     }
 
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     pub fn enabled(&self) -> bool {
         self.base.is_some()
     }

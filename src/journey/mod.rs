@@ -6,4 +6,4 @@ pub mod exec;
 pub mod runner;
 
 pub use crate::result::{Phase, RunResult, StepRecord, StepStatus};
-pub use runner::{Observer, Quiet, RunEnv, run_journey};
+pub use runner::{Interactive, Observer, Quiet, RunEnv, run_journey};

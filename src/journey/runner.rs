@@ -34,7 +34,26 @@ pub struct RunEnv<'a> {
     /// None disables artifacts.
     pub artifacts: Option<PathBuf>,
     pub cancel: CancellationToken,
+    /// Incident-reproduction settings (`run --headed …`); all off for production runs.
+    pub interactive: Interactive,
 }
+
+/// How an engineer reproducing an incident wants the run: visible, slowed, paused on a
+/// failure, with a screenshot after every step.
+#[derive(Clone, Debug, Default)]
+pub struct Interactive {
+    /// A visible browser window instead of headless.
+    pub headed: bool,
+    /// A pause after every step; the journey's timeout grows by it once per step.
+    pub slow_mo: Duration,
+    /// On a failure, keep the browser open until Enter is pressed (at most [`MAX_PAUSE`]).
+    pub pause_on_failure: bool,
+    /// A screenshot (secrets masked) after every step that ran, kept as an artifact.
+    pub trace: bool,
+}
+
+/// Longest a run stays paused on a failure.
+pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 
 /// Hears about a run while it happens (the human reporter prints steps as they run).
 pub trait Observer: Send + Sync {
@@ -93,7 +112,10 @@ impl Deadlines {
 pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> RunResult {
     let started_at = SystemTime::now();
     let start = Instant::now();
-    let at = Deadlines::new(start, j.timeout);
+    // Slow motion is the engineer's own choice, not the target being slow: it extends
+    // the deadline by what it adds.
+    let slowed = env.interactive.slow_mo * j.steps.len() as u32;
+    let at = Deadlines::new(start, j.timeout + slowed);
     obs.journey_started(j);
     let mut result = RunResult::begin(j, started_at);
     let mut arts = RunArtifacts::new(
@@ -107,6 +129,7 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> R
     let opts = BrowserOptions {
         binary: env.browser_binary.clone(),
         profile_dir: profile.clone(),
+        headed: env.interactive.headed,
     };
     let setup_deadline = at.body.min(start + SESSION_START_LIMIT);
     let caps = capabilities(&opts);
@@ -125,6 +148,9 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> R
                 && !session_is_gone(p.reason)
             {
                 capture_failure(&session, at.commands, &mut arts).await;
+                if env.interactive.pause_on_failure {
+                    pause(j, p, &env.cancel).await;
+                }
             }
             if let Err(e) = session.close(at.close_by(env.cancel.is_cancelled())).await {
                 result.teardown_error = Some(j.redactor.redact(&e.message));
@@ -214,6 +240,9 @@ async fn run_steps(
                 .map(|p| j.redactor.redact(&p.message)),
         };
         obs.step_finished(j, &record);
+        if outcome.is_ok() {
+            after_step(env, session, step.index, body_deadline, arts).await;
+        }
         if let Err(p) = outcome {
             let phase = Phase::Step {
                 index: step.index,
@@ -225,6 +254,52 @@ async fn run_steps(
         result.steps.push(record);
     }
     failure
+}
+
+/// `--trace` and `--slow-mo`: a screenshot of the page the step left, then the pause.
+async fn after_step(
+    env: &RunEnv<'_>,
+    session: &Session,
+    index: usize,
+    body_deadline: Instant,
+    arts: &mut RunArtifacts,
+) {
+    let i = &env.interactive;
+    if i.trace && arts.enabled() {
+        match super::artifacts::masked_screenshot(session, body_deadline, arts.redactor()).await {
+            Ok(png) => {
+                if let Err(e) = arts.write(&format!("trace-step-{index:02}.png"), &png) {
+                    tracing::warn!("cannot keep the trace screenshot of step {index}: {e}");
+                }
+            }
+            Err(c) => tracing::warn!("no trace screenshot of step {index}: {}", c.problem.message),
+        }
+    }
+    if !i.slow_mo.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(i.slow_mo) => {}
+            _ = env.cancel.cancelled() => {}
+        }
+    }
+}
+
+/// `--pause-on-failure`: the browser stays as the failure left it until Enter (or Ctrl-C,
+/// or an hour).
+async fn pause(j: &Journey, p: &Problem, cancel: &CancellationToken) {
+    eprintln!(
+        "paused: {} failed ({}): the browser stays open as it is; press Enter to close it and go on",
+        j.name,
+        j.redactor.redact(&p.message)
+    );
+    let enter = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    });
+    tokio::select! {
+        _ = enter => {}
+        _ = cancel.cancelled() => {}
+        _ = tokio::time::sleep(MAX_PAUSE) => eprintln!("paused for an hour: closing the browser"),
+    }
 }
 
 /// Relabel a step's problem as the journey's timeout when the journey's deadline, not the

@@ -225,6 +225,7 @@ async fn journey(shared: &Shared, j: &Journey) -> RunResult {
         browser_binary: lease.browser_binary.clone(),
         artifacts: shared.settings.artifacts.clone(),
         cancel: shared.hard_stop.clone(),
+        interactive: Default::default(),
     };
     shared.metrics.sessions().inc();
     let r = run_journey(j, &env, &Quiet).await;

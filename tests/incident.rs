@@ -1,0 +1,197 @@
+//! Reproducing an incident with `journeyprobe run`: a visible browser (under Xvfb), slow
+//! motion, a screenshot after every step, a pause on failure that keeps the browser open
+//! until Enter; and posting the smoke check's verdict as a deploy event to `serve`.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::serve::Served;
+use common::{Lab, Scratch, json_results, live_processes_mentioning, show};
+use journeyprobe::faultlab::Faults;
+
+const LOGIN: &str = "journeys/login.yaml";
+
+#[test]
+fn headed_without_a_display_is_a_clear_usage_error() {
+    let s = Scratch::new();
+    let mut cmd = s.command("http://127.0.0.1:9", &["run", LOGIN, "--headed"]);
+    cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--headed needs a display"));
+}
+
+#[test]
+fn headed_runs_a_visible_browser_under_xvfb() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let xvfb = journeyprobe::process::find_program("xvfb-run")
+        .expect("xvfb-run (Debian package xvfb) is installed: run scripts/ensure-deps");
+    let mut cmd = std::process::Command::new(xvfb);
+    cmd.args([
+        "-a",
+        env!("CARGO_BIN_EXE_journeyprobe"),
+        "run",
+        LOGIN,
+        "--headed",
+        "--format",
+        "json",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .env("TMPDIR", s.tmp())
+    .env("BASE_URL", lab.base_url())
+    .env("LOGIN_PASSWORD", common::PASSWORD);
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json_results(&out)[0]["outcome"], "success");
+}
+
+#[test]
+fn trace_keeps_a_screenshot_per_step_and_slow_mo_slows_without_failing() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let artifacts = s.artifacts();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            LOGIN,
+            "--format",
+            "json",
+            "--trace",
+            "--slow-mo",
+            "200ms",
+            "--artifacts",
+            artifacts.to_str().unwrap(),
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    let steps = r["steps"].as_array().unwrap().len();
+    let traces: Vec<String> = r["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .filter(|a| a.contains("trace-step-"))
+        .collect();
+    assert_eq!(traces.len(), steps, "{r:#}");
+    for t in &traces {
+        let png = std::fs::read(t).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{t} is a PNG");
+    }
+    // The journey's own 30s budget is untouched: slow motion adds to it.
+    assert!(
+        r["duration_ms"].as_f64().unwrap() >= 200.0 * steps as f64,
+        "{r:#}"
+    );
+}
+
+#[test]
+fn pause_on_failure_keeps_the_browser_open_until_enter() {
+    let lab = Lab::start();
+    lab.set(Faults {
+        login_500: true,
+        ..Default::default()
+    });
+    let s = Scratch::new();
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &["run", LOGIN, "--pause-on-failure", "--no-artifacts"],
+    );
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !seen.contains("paused:") {
+        assert!(Instant::now() < deadline, "never paused: {seen}");
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("exited without pausing: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    assert!(seen.contains("press Enter"), "{seen}");
+    std::thread::sleep(Duration::from_millis(500));
+    let tmp = s.tmp().display().to_string();
+    assert!(
+        live_processes_mentioning(&tmp)
+            .iter()
+            .any(|(_, cmd)| cmd.contains("chrom")),
+        "the browser is still open while paused"
+    );
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "a target failure: {seen}");
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn a_post_deploy_smoke_check_posts_its_verdict_as_a_deploy_event() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    std::fs::create_dir_all(&probes).unwrap();
+    let check = probes.join("route.yaml");
+    std::fs::write(
+        &check,
+        "checks:\n  - name: login_route\n    http: { url: \"${env:BASE_URL}/login\" }\n",
+    )
+    .unwrap();
+    let serve = Served::start(
+        &s,
+        &lab.base_url(),
+        &s.path().join("data"),
+        &[probes.to_str().unwrap(), "--events-token", "tok"],
+    );
+    let url = format!("http://{}", serve.addr);
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            check.to_str().unwrap(),
+            "--deploy",
+            "v9.1",
+            "--service",
+            "web",
+            "--events-url",
+            &url,
+        ],
+    );
+    cmd.env("JOURNEYPROBE_EVENTS_TOKEN", "tok");
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let (_, _, body) = serve.get("/api/v1/events", None);
+    let events: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(events[0]["version"], "v9.1", "{events}");
+    assert_eq!(events[0]["kind"], "deploy");
+    assert_eq!(
+        events[0]["description"],
+        "smoke check passed: 1 passed, 0 failed, 0 could not be verified"
+    );
+    // A serve that refuses the event makes a passing check "not verified" (exit 3).
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            check.to_str().unwrap(),
+            "--deploy",
+            "v9.2",
+            "--service",
+            "web",
+            "--events-url",
+            &url,
+        ],
+    );
+    cmd.env("JOURNEYPROBE_EVENTS_TOKEN", "wrong");
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrong bearer token"));
+}
