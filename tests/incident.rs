@@ -195,3 +195,97 @@ fn a_post_deploy_smoke_check_posts_its_verdict_as_a_deploy_event() {
     assert_eq!(out.status.code(), Some(3), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrong bearer token"));
 }
+
+#[test]
+fn repro_reruns_the_recorded_journey_and_vars_after_the_file_changed() {
+    let lab = Lab::start();
+    lab.set(Faults {
+        renamed_element: true,
+        ..Default::default()
+    });
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    std::fs::create_dir_all(&probes).unwrap();
+    let file = probes.join("signin.yaml");
+    let recorded = "name: signin\nevery: 6s\ntimeout: 5s\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         secrets: { password: \"${env:LOGIN_PASSWORD}\" }\nsteps:\n  - goto: ${base}/login\n\
+         \x20 - fill: { selector: \"#username\", value: \"probe@example.com\" }\n\
+         \x20 - fill: { selector: \"#password\", value: \"${password}\" }\n\
+         \x20 - click: \"button[type=submit]\"\n\
+         \x20 - assert_text: { selector: \"#welcome\", contains: \"Welcome\" }\n";
+    std::fs::write(&file, recorded).unwrap();
+    let data = s.path().join("data");
+    let mut serve = Served::start(&s, &lab.base_url(), &data, &[probes.to_str().unwrap()]);
+    serve.wait_for("the failed run", Duration::from_secs(90), |m| {
+        m.count(
+            "journeyprobe_runs_total",
+            &[("probe", "signin"), ("outcome", "failure")],
+        ) >= 1.0
+    });
+    serve.signal(libc::SIGTERM);
+    assert_eq!(serve.wait_exit(Duration::from_secs(30)).code(), Some(0));
+    drop(serve);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let id = rt.block_on(async {
+        let h = journeyprobe::history::History::open(&data).unwrap();
+        h.recent(Some("signin".into()), 10).await.unwrap()[0].id
+    });
+
+    // The file changes (the assertion is gone) and BASE_URL now points nowhere: repro
+    // still runs the recorded journey against the recorded base, and fails where it did.
+    std::fs::write(
+        &file,
+        recorded.replace(
+            "  - assert_text: { selector: \"#welcome\", contains: \"Welcome\" }\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let data_arg = data.to_str().unwrap().to_string();
+    let mut cmd = s.command(
+        "http://127.0.0.1:9",
+        &[
+            "repro",
+            &id.to_string(),
+            "--data-dir",
+            &data_arg,
+            "--format",
+            "json",
+        ],
+    );
+    cmd.current_dir(s.path());
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(
+        (r["reason"].as_str(), r["phase"]["index"].as_u64()),
+        (Some("element_not_found"), Some(5)),
+        "{r:#}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!("has changed since run {id}")),
+        "{}",
+        show(&out)
+    );
+
+    // With the site mended, the recorded journey passes: it really ran against the lab.
+    lab.set(Faults::default());
+    let mut cmd = s.command(
+        "http://127.0.0.1:9",
+        &[
+            "repro",
+            &id.to_string(),
+            "--data-dir",
+            &data_arg,
+            "--format",
+            "json",
+        ],
+    );
+    cmd.current_dir(s.path());
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(json_results(&out)[0]["steps"].as_array().unwrap().len(), 5);
+}

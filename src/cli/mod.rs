@@ -12,6 +12,7 @@ pub mod event;
 pub mod faultlab;
 pub mod interrupt;
 pub mod list;
+pub mod repro;
 pub mod rules;
 pub mod run;
 pub mod serve;
@@ -63,6 +64,8 @@ pub enum Command {
     Event(event::Args),
     /// List every probe (kind, schedule, BPMs it feeds, prerequisites, incident links) and BPM.
     List(list::Args),
+    /// Re-run a past run's journey exactly as recorded (text and vars), e.g. --headed.
+    Repro(repro::Args),
     /// Start the fault-lab site and run the example journeys against it, healthy and broken.
     Demo(demo::Args),
     /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
@@ -108,6 +111,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rules(a) => rules::run(a),
         Command::Event(a) => event::run(a).await,
         Command::List(a) => list::run(a),
+        Command::Repro(a) => repro::run(a).await,
         Command::Demo(a) => demo::run(a).await,
         Command::FaultLab(a) => faultlab::run(a).await,
     }

@@ -443,7 +443,7 @@ pub async fn run_batch(
     results
 }
 
-fn has_display() -> bool {
+pub(super) fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))

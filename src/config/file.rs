@@ -30,6 +30,19 @@ pub struct ParsedFile {
     pub environments: Vec<String>,
 }
 
+/// [`parse_file`] for `repro`: the text and non-secret vars recorded with a past run. The
+/// recorded vars are taken as they are, not expanded again: the run is reproduced against
+/// what it ran against, whatever the environment says now. Secrets still come from the
+/// environment (they were never recorded).
+pub fn parse_recorded(
+    path: &Path,
+    text: &str,
+    env: &dyn Env,
+    vars: &BTreeMap<String, String>,
+) -> (Option<ParsedFile>, Diags) {
+    parse_with(path, text, env, None, vars.clone())
+}
+
 /// Parse and validate one probe file. Returns its probes only when there is no problem.
 pub fn parse_file(path: &Path, text: &str, env: &dyn Env) -> (Option<ParsedFile>, Diags) {
     parse_file_in(path, text, env, None)
@@ -43,11 +56,22 @@ pub fn parse_file_in(
     env: &dyn Env,
     environment: Option<&str>,
 ) -> (Option<ParsedFile>, Diags) {
+    parse_with(path, text, env, environment, BTreeMap::new())
+}
+
+fn parse_with(
+    path: &Path,
+    text: &str,
+    env: &dyn Env,
+    environment: Option<&str>,
+    recorded: BTreeMap<String, String>,
+) -> (Option<ParsedFile>, Diags) {
     let mut r = Reader {
         d: Diags::new(path),
         values: BTreeMap::new(),
         env,
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        recorded,
     };
     // A byte-order mark is invisible in editors; do not let it become part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -82,9 +106,16 @@ pub fn parse_file_in(
 fn read_file(r: &mut Reader, root: &MarkedMappingNode, environment: Option<&str>) -> ParsedFile {
     r.known_keys(root, "", TOP_KEYS);
     let selected = read_envs(r, root, environment);
-    read_values(r, root, "vars", selected.as_ref());
+    let var_names = read_values(r, root, "vars", selected.as_ref());
     read_values(r, root, "secrets", None);
     let redactor = secret_redactor(r, root);
+    // What `repro` needs to run the journey against the same targets later: the vars as
+    // resolved now, except any that holds a secret.
+    let vars: BTreeMap<String, String> = var_names
+        .iter()
+        .filter_map(|n| r.values.get(n).map(|v| (n.clone(), v.clone())))
+        .filter(|(_, v)| redactor.redact(v) == *v)
+        .collect();
     let is_journey = root.get_node("name").is_some() || root.get_node("steps").is_some();
     let checks_node = root.get_node("checks");
     if !is_journey {
@@ -110,7 +141,7 @@ fn read_file(r: &mut Reader, root: &MarkedMappingNode, environment: Option<&str>
         }
     }
     let journey = if is_journey {
-        read_journey(r, root, &redactor)
+        read_journey(r, root, &redactor).map(|j| Journey { vars, ..j })
     } else {
         None
     };

@@ -155,6 +155,7 @@ pub(super) fn read_journey(
         depends_on,
         steps,
         redactor: redactor.clone(),
+        vars: BTreeMap::new(),
         file: r.d.file().to_path_buf(),
         name_at: root
             .get_node("name")
@@ -306,6 +307,13 @@ pub(super) fn read_values(
                 k.as_str()
             );
             r.d.at(k.span(), &key, msg);
+            continue;
+        }
+        if section == "vars"
+            && let Some(value) = r.recorded.get(k.as_str())
+        {
+            r.values.insert(k.as_str().to_string(), value.clone());
+            names.push(k.as_str().to_string());
             continue;
         }
         let over = selected.and_then(|e| {

@@ -37,6 +37,9 @@ pub struct Journey {
     pub steps: Vec<Step>,
     /// Replaces every resolved secret value with `••••`.
     pub redactor: Redactor,
+    /// The file's `vars:` as resolved, except those holding a secret (kept with each run
+    /// for `repro`).
+    pub vars: BTreeMap<String, String>,
     pub file: PathBuf,
     /// Line and column of the journey's `name:` value.
     pub name_at: (usize, usize),

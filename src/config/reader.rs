@@ -23,6 +23,8 @@ pub struct Reader<'e> {
     pub values: BTreeMap<String, String>,
     pub env: &'e dyn Env,
     pub base_dir: PathBuf,
+    /// Vars recorded with a past run (`repro`): used as recorded instead of the file's.
+    pub recorded: BTreeMap<String, String>,
 }
 
 pub fn kind_name(node: &Node) -> &'static str {

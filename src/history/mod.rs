@@ -65,6 +65,8 @@ pub struct Attempt<'a> {
     /// Row id of the run's first attempt, for later attempts.
     pub first_id: Option<i64>,
     pub definition_hash: &'a str,
+    /// A journey's non-secret vars as resolved for this run (for `repro`).
+    pub vars: Option<&'a std::collections::BTreeMap<String, String>>,
 }
 
 /// A stored attempt, as read back.
@@ -114,7 +116,8 @@ CREATE TABLE IF NOT EXISTS runs (
     final           INTEGER NOT NULL,
     first_id        INTEGER,
     definition_hash TEXT    NOT NULL,
-    result          TEXT    NOT NULL   -- RunResult as JSON
+    result          TEXT    NOT NULL,  -- RunResult as JSON
+    vars            TEXT               -- a journey's non-secret vars as resolved, JSON
 );
 CREATE INDEX IF NOT EXISTS runs_probe_time ON runs (probe, started_at);
 CREATE INDEX IF NOT EXISTS runs_time ON runs (started_at);
@@ -157,6 +160,7 @@ impl History {
             .map_err(err)?;
         conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
         conn.execute_batch(SCHEMA).map_err(err)?;
+        migrate(&conn).map_err(err)?;
         Ok(History {
             conn: Arc::new(Mutex::new(conn)),
             path,
@@ -218,6 +222,7 @@ impl History {
     pub async fn insert(&self, a: Attempt<'_>) -> Result<i64, HistoryError> {
         let r = a.result;
         let json = serde_json::to_string(r).unwrap_or_else(|_| "{}".into());
+        let vars = a.vars.and_then(|v| serde_json::to_string(v).ok());
         let row = (
             r.probe.clone(),
             r.kind.to_string(),
@@ -231,15 +236,16 @@ impl History {
             a.first_id,
             a.definition_hash.to_string(),
             json,
+            vars,
         );
         self.call(move |c| {
             c.execute(
                 "INSERT INTO runs (probe, kind, started_at, duration_ms, outcome, reason, failed_step,
-                                   attempt, final, first_id, definition_hash, result)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                   attempt, final, first_id, definition_hash, result, vars)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10,
-                    row.11
+                    row.11, row.12
                 ],
             )?;
             Ok(c.last_insert_rowid())
@@ -365,6 +371,53 @@ impl History {
     }
 }
 
+/// Columns added after the first release of the schema.
+fn migrate(c: &Connection) -> rusqlite::Result<()> {
+    let has_vars = c
+        .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'vars'")?
+        .exists([])?;
+    if !has_vars {
+        c.execute_batch("ALTER TABLE runs ADD COLUMN vars TEXT;")?;
+    }
+    Ok(())
+}
+
+/// What `repro` needs of a past run.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub probe: String,
+    pub kind: String,
+    pub outcome: String,
+    pub definition_hash: String,
+    pub vars: std::collections::BTreeMap<String, String>,
+}
+
+impl History {
+    /// The run stored under `id`.
+    pub async fn recorded(&self, id: i64) -> Result<Option<Recorded>, HistoryError> {
+        self.call(move |c| {
+            c.query_row(
+                "SELECT probe, kind, outcome, definition_hash, vars FROM runs WHERE id = ?1",
+                params![id],
+                |r| {
+                    let vars: Option<String> = r.get(4)?;
+                    Ok(Recorded {
+                        probe: r.get(0)?,
+                        kind: r.get(1)?,
+                        outcome: r.get(2)?,
+                        definition_hash: r.get(3)?,
+                        vars: vars
+                            .and_then(|v| serde_json::from_str(&v).ok())
+                            .unwrap_or_default(),
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+}
+
 pub fn unix(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
@@ -411,6 +464,7 @@ mod tests {
             is_final,
             first_id: None,
             definition_hash: "h",
+            vars: None,
         })
         .await
         .unwrap()

@@ -152,6 +152,10 @@ pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe) {
                 is_final,
                 first_id,
                 definition_hash: &hash,
+                vars: match probe {
+                    Probe::Journey(j) => Some(&j.vars),
+                    Probe::Check(_) => None,
+                },
             })
             .await;
         let id = match stored {

@@ -1,0 +1,142 @@
+//! `journeyprobe repro RUN_ID --data-dir DIR` — run a past run's journey again, exactly as
+//! it was: the journey text and the non-secret vars recorded with the run, even if the file
+//! on disk has changed since. Secrets come from the environment, as they did then.
+
+use std::path::{Path, PathBuf};
+
+use super::interrupt::Interrupt;
+use super::run::{Batch, Options, run_batch};
+use crate::config::file::parse_recorded;
+use crate::config::{Journey, ProcessEnv};
+use crate::history::History;
+use crate::journey::Interactive;
+use crate::outcome::exit_code;
+use crate::report::live::Live;
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+RUN_ID is the id of a stored attempt: GET /api/v1/runs on serve lists them (field `id`), \
+and the board's run pages show it. Exit codes as for run: 0 passed · 1 failed · 2 no such \
+run or journey · 3 the prober could not verify.
+
+Example, at 2 a.m.:
+  journeyprobe repro 4711 --data-dir /var/lib/journeyprobe --headed --slow-mo 500ms --pause-on-failure")]
+pub struct Args {
+    /// The stored run to reproduce.
+    pub run_id: i64,
+    /// serve's data folder (its history).
+    #[arg(long, value_name = "DIR", default_value = "journeyprobe-data")]
+    pub data_dir: PathBuf,
+    /// Use this WebDriver server instead of starting chromedriver here.
+    #[arg(long, value_name = "URL")]
+    pub webdriver: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = super::Format::Human)]
+    pub format: super::Format,
+    /// Where the run leaves screenshots, page HTML, console log and step timeline.
+    #[arg(long, value_name = "DIR", default_value = "journeyprobe-artifacts")]
+    pub artifacts: PathBuf,
+    /// Show the browser window (needs a display).
+    #[arg(long)]
+    pub headed: bool,
+    /// Pause this long after every step.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub slow_mo: Option<std::time::Duration>,
+    /// On a failure, keep the browser open until Enter is pressed.
+    #[arg(long)]
+    pub pause_on_failure: bool,
+    /// Keep a screenshot after every step.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+pub async fn run(a: Args) -> i32 {
+    if a.headed && !super::run::has_display() {
+        eprintln!(
+            "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set"
+        );
+        return super::EXIT_CONFIG;
+    }
+    let journey = match load(a.run_id, &a.data_dir).await {
+        Ok(j) => j,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return super::EXIT_CONFIG;
+        }
+    };
+    let opts = Options {
+        webdriver: a.webdriver,
+        artifacts: Some(a.artifacts),
+        retries: Some(0),
+        interactive: Interactive {
+            headed: a.headed,
+            slow_mo: a.slow_mo.unwrap_or_default(),
+            pause_on_failure: a.pause_on_failure,
+            trace: a.trace,
+        },
+    };
+    let live = Live::stdout(a.format == super::Format::Json);
+    let interrupt = Interrupt::install();
+    let batch = Batch {
+        journeys: std::slice::from_ref(&journey.0),
+        prerequisites: &journey.1,
+    };
+    let runs = run_batch(batch, &opts, &live, &interrupt).await;
+    live.summary(&runs);
+    if interrupt.is_cancelled() {
+        return super::EXIT_INTERRUPTED;
+    }
+    exit_code(runs.iter().map(|r| r.result.outcome))
+}
+
+/// The recorded journey of run `id`, and the checks of its file (its prerequisites).
+async fn load(id: i64, data_dir: &Path) -> Result<(Journey, Vec<crate::config::Check>), String> {
+    if !data_dir.join("history.sqlite3").is_file() {
+        return Err(format!(
+            "no history in {} (serve's --data-dir)",
+            data_dir.display()
+        ));
+    }
+    let h = History::open(data_dir).map_err(|e| e.to_string())?;
+    let run = h
+        .recorded(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no run {id} in {}", h.path().display()))?;
+    if run.kind != "journey" {
+        return Err(format!(
+            "run {id} is a {} check ({}); repro re-runs journeys",
+            run.kind, run.probe
+        ));
+    }
+    let (file, text) = h
+        .definition(run.definition_hash.clone())
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("the definition of run {id} is no longer in history"))?;
+    let path = PathBuf::from(&file);
+    match std::fs::read_to_string(&path) {
+        Ok(now) if crate::history::content_hash(&now) == run.definition_hash => {}
+        Ok(_) => eprintln!(
+            "note: {file} has changed since run {id}; re-running the journey as it was then"
+        ),
+        Err(_) => eprintln!("note: {file} is gone; re-running the journey as it was at run {id}"),
+    }
+    let (parsed, diags) = parse_recorded(&path, &text, &ProcessEnv, &run.vars);
+    let parsed = parsed.ok_or_else(|| {
+        let all: Vec<String> = diags.items.iter().map(ToString::to_string).collect();
+        format!(
+            "the recorded journey does not load now:\n{}",
+            all.join("\n")
+        )
+    })?;
+    let journey = parsed
+        .journey
+        .filter(|j| j.name == run.probe)
+        .ok_or_else(|| format!("the recorded text of {file} holds no journey {}", run.probe))?;
+    eprintln!(
+        "reproducing run {id} of {} (it ended in {}), with the vars recorded then",
+        run.probe, run.outcome
+    );
+    Ok((journey, parsed.checks))
+}
