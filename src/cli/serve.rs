@@ -59,6 +59,9 @@ pub struct Args {
     /// Keep no artifacts of failed runs.
     #[arg(long)]
     pub no_artifacts: bool,
+    /// Take each probe file's vars from its `envs:` block NAME (see journeys/README.md).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
     /// Bearer token that POST /api/v1/events requires (posting is refused without one).
     #[arg(
         long,
@@ -84,7 +87,7 @@ pub async fn run(args: Args) -> i32 {
         None => ServeFile::default(),
     };
     let resolved = resolve(args, file);
-    let plan = match load_plan(&resolved.paths) {
+    let plan = match load_plan(&resolved.paths, resolved.environment.as_deref()) {
         Ok(p) => p,
         Err(problems) => {
             for p in &problems {
@@ -153,7 +156,7 @@ async fn serve(
         })
     };
     while signals.next().await == Sig::Reload {
-        reload(&svc, &r.paths).await;
+        reload(&svc, &r.paths, r.environment.clone()).await;
     }
     let urgent = CancellationToken::new();
     let watcher = {
@@ -178,9 +181,10 @@ async fn serve(
     0
 }
 
-async fn reload(svc: &Service, paths: &[PathBuf]) {
+async fn reload(svc: &Service, paths: &[PathBuf], environment: Option<String>) {
     let paths = paths.to_vec();
-    let loaded = tokio::task::spawn_blocking(move || load_plan(&paths)).await;
+    let loaded =
+        tokio::task::spawn_blocking(move || load_plan(&paths, environment.as_deref())).await;
     match loaded {
         Ok(Ok(plan)) => {
             tracing::info!(
@@ -208,8 +212,11 @@ async fn reload(svc: &Service, paths: &[PathBuf]) {
     }
 }
 
-fn load_plan(paths: &[PathBuf]) -> Result<Plan, Vec<config::Diagnostic>> {
-    config::load(paths, &ProcessEnv).map(Plan::from_loaded)
+fn load_plan(
+    paths: &[PathBuf],
+    environment: Option<&str>,
+) -> Result<Plan, Vec<config::Diagnostic>> {
+    config::load_for(paths, &ProcessEnv, environment).map(Plan::from_loaded)
 }
 
 /// After a restart, the last-success gauges come from history, not from zero.
@@ -227,6 +234,7 @@ async fn restore(history: &History, metrics: &Metrics) {
 /// Settings after the file and the flags are merged.
 struct Resolved {
     paths: Vec<PathBuf>,
+    environment: Option<String>,
     listen: SocketAddr,
     data_dir: PathBuf,
     settings: Settings,
@@ -276,6 +284,7 @@ fn resolve(a: Args, f: ServeFile) -> Resolved {
     };
     Resolved {
         paths,
+        environment: a.env.or(f.env),
         listen: a
             .listen
             .or(f.listen)

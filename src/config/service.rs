@@ -40,6 +40,7 @@ const KEYS: &[&str] = &[
     "artifacts_max_mb",
     "history",
     "events_token",
+    "env",
 ];
 
 /// Most browser sessions at once: each Chromium takes a few hundred MB.
@@ -63,6 +64,8 @@ pub struct ServeFile {
     pub history_max_runs: Option<u64>,
     /// Write in the file as a reference (`${env:…}` or `${file:…}`), not literally.
     pub events_token: Option<String>,
+    /// The `envs:` block of the probe files to use (`--env`).
+    pub env: Option<String>,
 }
 
 /// Read and validate a `journeyprobe.yaml`; every problem is reported.
@@ -174,6 +177,7 @@ fn read(r: &mut Reader, root: &MarkedMappingNode) -> ServeFile {
     f.events_token = root
         .get_node("events_token")
         .and_then(|n| r.text(n, "events_token"));
+    f.env = root.get_node("env").and_then(|n| r.literal(n, "env"));
     f
 }
 
