@@ -10,7 +10,7 @@ fn main() {
     let cli = Cli::parse();
     // A service logs each run at info; one-shot commands print their own report and log
     // only what goes wrong.
-    let quiet = if matches!(cli.command, Command::Serve(_)) {
+    let quiet = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         "info"
     } else {
         "warn"

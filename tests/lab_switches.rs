@@ -144,7 +144,7 @@ fn the_switches_page_flips_faults_from_a_real_browser() {
         &journey,
         "name: switch\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n  - goto: ${base}/_lab/switches\n\
          \x20 - click: \"input[name=login_500]\"\n\
-         \x20 - assert_text: { selector: \"#status\", contains: \"switched at\" }\n",
+         \x20 - assert_text: { selector: \"#jp-fault-status\", contains: \"switched at\" }\n",
     )
     .unwrap();
     let out = s.run(s.command(
@@ -161,7 +161,7 @@ fn the_switches_page_flips_faults_from_a_real_browser() {
         &journey,
         "name: switch\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n  - goto: ${base}/_lab/switches\n\
          \x20 - click: \"input[name=dns_stopped]\"\n\
-         \x20 - assert_text: { selector: \"#status.error\", contains: \"DNS\" }\n",
+         \x20 - assert_text: { selector: \"#jp-fault-status.error\", contains: \"DNS\" }\n",
     )
     .unwrap();
     let out = s.run(s.command(

@@ -1,146 +1,226 @@
-//! `journeyprobe demo` — the fault-lab site plus the example journeys, embedded in the
-//! binary, run once healthy and once with the submit button drawn in its background colour,
-//! so a newcomer sees a pass, a caught fault, and the artifacts it leaves.
+//! `journeyprobe demo` — the whole product on one machine: the fault-lab site (with its S3
+//! and DNS servers when they are installed), `serve` running the example journeys and the
+//! checks they stand on every few seconds, and the board, which shows the lab's fault
+//! switches: break the site and watch a BPM leave its band. Ctrl-C stops everything.
+//!
+//! The probe files it serves are written to `<data-dir>/probes/`: the shipped examples
+//! (embedded in the binary) with a demo schedule, the lab's address and the demo password
+//! (a `${file:…}` secret), and a checks file for what the lab runs.
 
-use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use crate::config::journey::parse_journey;
-use crate::config::refs::Overlay;
-use crate::config::{Journey, ProcessEnv};
-use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, Faults};
-use crate::outcome::{Outcome, Reason, exit_code};
-
-use super::interrupt::Interrupt;
-use super::run::{Batch, Options, run_batch};
-use crate::report::live::Live;
+use super::serve::{Resolved, Signals, serve};
+use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, FaultLabOptions, backends};
+use crate::history::History;
+use crate::service::{Plan, Settings};
 
 /// The example journeys, as shipped in `journeys/`.
 const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "journeys/login.yaml",
-        include_str!("../../journeys/login.yaml"),
-    ),
-    (
-        "journeys/search.yaml",
-        include_str!("../../journeys/search.yaml"),
-    ),
+    ("login.yaml", include_str!("../../journeys/login.yaml")),
+    ("search.yaml", include_str!("../../journeys/search.yaml")),
 ];
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Open the board URL it prints. The login BPM sits in its band; tick a switch in the board's \
+fault-lab panel (say, \"sign-in answers 500\") and within two runs the login tile turns \
+below band, with the failed runs one click away. Untick it and the BPM recovers.")]
 pub struct Args {
+    /// Address of the board, /metrics and the API.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9464")]
+    pub listen: SocketAddr,
+    /// Where the demo keeps its probe files, history and artifacts.
+    #[arg(long, value_name = "DIR", default_value = "journeyprobe-demo")]
+    pub data_dir: PathBuf,
+    /// How often the journeys and checks run.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub every: Duration,
     /// Use this WebDriver server instead of starting chromedriver here.
     #[arg(long, value_name = "URL")]
     pub webdriver: Option<String>,
-    /// Where failed runs leave their artifacts.
-    #[arg(long, value_name = "DIR", default_value = "journeyprobe-artifacts")]
-    pub artifacts: PathBuf,
 }
 
 pub async fn run(args: Args) -> i32 {
-    let lab = match FaultLab::start("127.0.0.1:0".parse().expect("literal address")).await {
+    if args.every < Duration::from_secs(5) {
+        eprintln!("error: --every must be at least 5s: a journey needs time to run");
+        return super::EXIT_CONFIG;
+    }
+    let opts = FaultLabOptions {
+        backends: true,
+        ..FaultLabOptions::default()
+    };
+    let lab = match FaultLab::start_with("127.0.0.1:0".parse().expect("literal"), opts).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot start the fault-lab site: {e}");
             return 3;
         }
     };
-    let journeys = match embedded_journeys(&lab.base_url()) {
-        Ok(j) => j,
-        Err(code) => return code,
-    };
-    let opts = Options {
-        webdriver: args.webdriver,
-        artifacts: Some(args.artifacts),
-        retries: None,
-        interactive: Default::default(),
-    };
-    let interrupt = Interrupt::install();
-    say!("fault lab running at {}\n", lab.base_url());
-    say!("== 1. the healthy site: every journey should pass\n");
-    let live = Live::stdout(false);
-    let healthy = run_batch(
-        Batch {
-            journeys: &journeys,
-            prerequisites: &[],
-        },
-        &opts,
-        &live,
-        &interrupt,
-    )
-    .await;
-    live.summary(&healthy);
-    // Exit codes as for `run`: the prober failing to measure (no driver, say) is 3, never a
-    // target failure; the broken round counts as expected when it fails with low_contrast.
-    let mut code = exit_code(healthy.iter().map(|r| r.result.outcome));
-    let measured = healthy.iter().any(|r| r.result.outcome != Outcome::Error);
-    if !interrupt.is_cancelled() && measured {
-        say!("\n== 2. someone ships the submit button in its background colour\n");
-        lab.set_faults(Faults {
-            invisible_submit: true,
-            ..Faults::default()
-        });
-        let login: Vec<Journey> = journeys
-            .iter()
-            .filter(|j| j.name == "login")
-            .cloned()
-            .collect();
-        let broken = run_batch(
-            Batch {
-                journeys: &login,
-                prerequisites: &[],
-            },
-            &opts,
-            &live,
-            &interrupt,
-        )
-        .await;
-        live.summary(&broken);
-        let caught = broken
-            .iter()
-            .any(|r| r.result.reason == Some(Reason::LowContrast));
-        let missed = broken.iter().any(|r| r.result.outcome == Outcome::Success);
-        if caught {
-            say!(
-                "\nThe unit tests would still pass; the journey caught the button nobody can see."
-            );
-        } else if missed {
-            say!("\nThe journey did NOT catch the button nobody can see.");
-            code = code.max(1);
-        } else {
-            code = code.max(exit_code(broken.iter().map(|r| r.result.outcome)));
-        }
-    }
+    let code = run_with(&args, &lab).await;
     lab.shutdown().await;
-    if interrupt.is_cancelled() {
-        return super::EXIT_INTERRUPTED;
-    }
-    say!(
-        "\nNext: `journeyprobe fault-lab` serves this site on 127.0.0.1:8080; switch faults with\n\
-         curl -X POST 127.0.0.1:8080/_faults -d '{{\"login_500\": true}}' and run\n\
-         LOGIN_PASSWORD={DEFAULT_PASSWORD} journeyprobe run journeys/"
-    );
     code
 }
 
-fn embedded_journeys(base_url: &str) -> Result<Vec<Journey>, i32> {
-    let env = Overlay {
-        vars: BTreeMap::from([
-            ("BASE_URL".to_string(), base_url.to_string()),
-            ("LOGIN_PASSWORD".to_string(), DEFAULT_PASSWORD.to_string()),
-        ]),
-        fallback: &ProcessEnv,
-    };
-    let mut out = Vec::new();
-    for (path, text) in EMBEDDED {
-        let (journey, diags) = parse_journey(Path::new(path), text, &env);
-        for d in &diags.items {
-            eprintln!("embedded {d}");
+async fn run_with(args: &Args, lab: &FaultLab) -> i32 {
+    let probes = args.data_dir.join("probes");
+    if let Err(e) = write_probes(&probes, lab, args.every).await {
+        eprintln!(
+            "error: cannot write the demo's probe files in {}: {e}",
+            probes.display()
+        );
+        return super::EXIT_CONFIG;
+    }
+    let plan = match crate::config::load(std::slice::from_ref(&probes), &crate::config::ProcessEnv)
+    {
+        Ok(l) => Plan::from_loaded(l),
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("demo {p}");
+            }
+            return 3;
         }
-        match journey {
-            Some(j) => out.push(j),
-            None => return Err(super::EXIT_CONFIG),
+    };
+    let history = match History::open(&args.data_dir) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return super::EXIT_CONFIG;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "error: cannot listen on {}: {e} (pass --listen 127.0.0.1:0 for any free port)",
+                args.listen
+            );
+            return super::EXIT_CONFIG;
+        }
+    };
+    let Ok(mut signals) = Signals::install() else {
+        eprintln!("error: cannot install signal handlers");
+        return 3;
+    };
+    let addr = listener.local_addr().unwrap_or(args.listen);
+    say!("fault lab:  {}", lab.base_url());
+    say!("board:      http://{addr}/");
+    say!("metrics:    http://{addr}/metrics");
+    say!(
+        "probes:     {} (every {}); Ctrl-C stops everything",
+        probes.display(),
+        humantime::format_duration(args.every)
+    );
+    let settings = Settings {
+        webdriver: args.webdriver.clone(),
+        artifacts: Some(args.data_dir.join("artifacts")),
+        lab_url: Some(lab.base_url()),
+        ..Settings::default()
+    };
+    let resolved = Resolved {
+        paths: vec![probes],
+        environment: None,
+        listen: addr,
+        data_dir: args.data_dir.clone(),
+        settings,
+    };
+    serve(resolved, plan, history, listener, &mut signals).await
+}
+
+/// The examples with the demo's schedule and the lab's address, the password as a file
+/// secret, and the checks of what the lab runs.
+async fn write_probes(dir: &Path, lab: &FaultLab, every: Duration) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let secret = dir.join("password.secret");
+    std::fs::write(&secret, DEFAULT_PASSWORD)?;
+    let timeout = every * 4 / 5;
+    for (name, text) in EMBEDDED {
+        std::fs::write(
+            dir.join(name),
+            demo_journey(text, &lab.base_url(), every, timeout),
+        )?;
+    }
+    let checks = demo_checks(
+        &lab.base_url(),
+        lab.s3_endpoint().await,
+        lab.dns_addr().await,
+        every,
+    );
+    std::fs::write(dir.join("dependencies.yaml"), checks)
+}
+
+/// A shipped journey, scheduled for the demo and pointed at the lab.
+fn demo_journey(text: &str, base: &str, every: Duration, timeout: Duration) -> String {
+    let show = |d: Duration| humantime::format_duration(d).to_string();
+    let mut out = String::from(
+        "# Written by `journeyprobe demo` from the shipped example: schedule, lab address and\n\
+         # password are the demo's.\n",
+    );
+    for line in text.lines() {
+        let line = match line {
+            "timeout: 30s" => format!("timeout: {}\nevery: {}", show(timeout), show(every)),
+            "step_timeout: 10s" => format!("step_timeout: {}", show(timeout / 2)),
+            l if l.trim_start().starts_with("base: ${env:BASE_URL") => format!("  base: {base}"),
+            l if l
+                .trim_start()
+                .starts_with("password: ${env:LOGIN_PASSWORD}") =>
+            {
+                "  password: ${file:password.secret}".to_string()
+            }
+            l => l.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn demo_checks(base: &str, s3: Option<String>, dns: Option<SocketAddr>, every: Duration) -> String {
+    let every = humantime::format_duration(every).to_string();
+    let mut out = format!(
+        "# Written by `journeyprobe demo`: what the login journey stands on.\nchecks:\n\
+         \x20 - name: login_page\n    every: {every}\n    http: {{ url: \"{base}/login\", status: 200 }}\n"
+    );
+    if let Some(endpoint) = s3 {
+        out.push_str(&format!(
+            "  - name: assets_bucket\n    every: {every}\n    bucket:\n      endpoint: \"{endpoint}\"\n\
+             \x20     bucket: {}\n      key: dashboard.js\n",
+            backends::ASSETS_BUCKET
+        ));
+    }
+    if let Some(addr) = dns {
+        out.push_str(&format!(
+            "  - name: app_address\n    every: {every}\n    dns:\n      query: {}\n      type: A\n\
+             \x20     nameserver: \"{addr}\"\n      expect: {{ answers_equal: [127.0.0.1] }}\n",
+            backends::LAB_HOST
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_examples_take_the_demo_schedule_address_and_secret() {
+        for (name, text) in EMBEDDED {
+            let out = demo_journey(
+                text,
+                "http://127.0.0.1:1234",
+                Duration::from_secs(10),
+                Duration::from_secs(8),
+            );
+            assert!(
+                out.contains("\nevery: 10s\n") && out.contains("\ntimeout: 8s\n"),
+                "{name}: {out}"
+            );
+            assert!(out.contains("  base: http://127.0.0.1:1234\n"), "{name}");
+            assert!(
+                out.contains("${file:password.secret}") && !out.contains("LOGIN_PASSWORD"),
+                "{name}"
+            );
         }
     }
-    Ok(out)
 }

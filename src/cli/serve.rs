@@ -127,7 +127,7 @@ pub async fn run(args: Args) -> i32 {
     serve(resolved, plan, history, listener, &mut signals).await
 }
 
-async fn serve(
+pub(super) async fn serve(
     r: Resolved,
     plan: Plan,
     history: History,
@@ -232,12 +232,12 @@ async fn restore(history: &History, metrics: &Metrics) {
 }
 
 /// Settings after the file and the flags are merged.
-struct Resolved {
-    paths: Vec<PathBuf>,
-    environment: Option<String>,
-    listen: SocketAddr,
-    data_dir: PathBuf,
-    settings: Settings,
+pub(super) struct Resolved {
+    pub paths: Vec<PathBuf>,
+    pub environment: Option<String>,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub settings: Settings,
 }
 
 fn resolve(a: Args, f: ServeFile) -> Resolved {
@@ -281,6 +281,7 @@ fn resolve(a: Args, f: ServeFile) -> Resolved {
             .unwrap_or(defaults.grace),
         bpm_refresh: defaults.bpm_refresh,
         events_token: a.events_token.or(f.events_token),
+        lab_url: None,
     };
     Resolved {
         paths,
@@ -301,14 +302,14 @@ enum Sig {
 }
 
 /// SIGHUP reloads; SIGTERM and SIGINT stop.
-struct Signals {
+pub(super) struct Signals {
     hup: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
 }
 
 impl Signals {
-    fn install() -> std::io::Result<Signals> {
+    pub(super) fn install() -> std::io::Result<Signals> {
         Ok(Signals {
             hup: signal(SignalKind::hangup())?,
             term: signal(SignalKind::terminate())?,

@@ -339,25 +339,22 @@ pub(crate) fn bad_request_page() -> String {
     error_page("Bad Request", "The submitted form could not be understood.")
 }
 
-/// `GET /_lab/switches`: every fault as a switch, posted to `/_faults` as it changes. The
-/// board of `journeyprobe demo` embeds it so a newcomer can break the site and watch.
-pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Fault switches</title>
+/// The fault switches: every fault as a control that posts to the lab's `/_faults` as it
+/// changes, and says when a switch is refused. `__LAB__` is the lab's base URL as a JS
+/// string (`""` on the lab itself).
+const SWITCHES: &str = r#"<section class="jp-switches">
 <style>
- body { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 12px; color: #111827; background: #f9fafb; }
- h1 { font-size: 15px; margin: 0 0 8px; }
- label { display: flex; gap: 8px; align-items: center; padding: 4px 0; }
- .row { display: flex; flex-wrap: wrap; gap: 4px 16px; }
- .row > label { min-width: 15em; }
- #status { margin-top: 8px; min-height: 1.4em; color: #374151; }
- #status.error { color: #b91c1c; }
- button { font: inherit; padding: 4px 10px; }
-</style></head>
-<body>
+ .jp-switches { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 12px; color: #111827; background: #f9fafb; }
+ .jp-switches h1 { font-size: 15px; margin: 0 0 8px; }
+ .jp-switches label { display: flex; gap: 8px; align-items: center; padding: 4px 0; }
+ .jp-switches .row { display: flex; flex-wrap: wrap; gap: 4px 16px; }
+ .jp-switches .row > label { min-width: 15em; }
+ .jp-switches #jp-fault-status { margin-top: 8px; min-height: 1.4em; color: #374151; }
+ .jp-switches #jp-fault-status.error { color: #b91c1c; }
+ .jp-switches button { font: inherit; padding: 4px 10px; }
+</style>
 <h1>Fault lab switches</h1>
-<form id="faults" class="row">
+<form id="jp-faults" class="row">
  <label><input type="checkbox" name="login_500"> sign-in answers 500</label>
  <label><input type="checkbox" name="unauthenticated_dashboard"> sign-in "succeeds" unauthenticated</label>
  <label><input type="checkbox" name="invisible_submit"> submit button invisible</label>
@@ -368,13 +365,14 @@ pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
  <label><input type="checkbox" name="dns_stopped"> DNS server stopped</label>
  <label>DNS record <select name="dns_record"><option value="right">right</option><option value="changed">changed</option><option value="removed">removed</option></select></label>
  <label>slow responses <input type="number" name="slow_ms" min="0" step="100" value="0" style="width:6em"> ms</label>
- <button type="button" id="reset">All off</button>
+ <button type="button" id="jp-faults-reset">All off</button>
 </form>
-<div id="status" role="status"></div>
+<div id="jp-fault-status" role="status"></div>
 <script>
 (function () {
-  var form = document.getElementById("faults");
-  var status = document.getElementById("status");
+  var LAB = __LAB__;
+  var form = document.getElementById("jp-faults");
+  var status = document.getElementById("jp-fault-status");
   function show(faults) {
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || !(el.name in faults)) return;
@@ -393,7 +391,7 @@ pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
   }
   function send(url, body) {
     status.className = ""; status.textContent = "switching…";
-    fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body })
+    fetch(LAB + url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body })
       .then(function (r) { return r.json().then(function (j) { return [r.ok, j]; }); })
       .then(function (res) {
         if (res[0]) { show(res[1]); status.textContent = "switched at " + new Date().toLocaleTimeString(); }
@@ -401,14 +399,32 @@ pub(crate) const SWITCHES_PAGE: &str = r#"<!doctype html>
       })
       .catch(function (e) { status.className = "error"; status.textContent = String(e); });
   }
-  function load() { fetch("/_faults").then(function (r) { return r.json(); }).then(show); }
+  function load() { fetch(LAB + "/_faults").then(function (r) { return r.json(); }).then(show); }
   form.addEventListener("change", function () { send("/_faults", JSON.stringify(read())); });
-  document.getElementById("reset").addEventListener("click", function () { send("/_faults/reset", ""); });
+  document.getElementById("jp-faults-reset").addEventListener("click", function () { send("/_faults/reset", ""); });
   load();
 })();
 </script>
-</body></html>
+</section>
 "#;
+
+/// `GET /_lab/switches`: the switches as a page of their own.
+pub(crate) fn switches_page() -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Fault switches</title></head>\n<body>\n{}</body></html>\n",
+        SWITCHES.replace("__LAB__", "\"\"")
+    )
+}
+
+/// The switches for another page (the board of `journeyprobe demo`), posting to the lab at
+/// `lab_url` (the lab answers such cross-origin requests on its control paths).
+pub fn switches_panel(lab_url: &str) -> String {
+    let quoted = serde_json::to_string(lab_url.trim_end_matches('/')).unwrap_or_default();
+    // A JSON string is a JS string literal; keep `</script>` out of it all the same.
+    SWITCHES.replace("__LAB__", &quoted.replace("</", "<\\/"))
+}
 
 #[cfg(test)]
 mod tests {

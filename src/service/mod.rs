@@ -90,6 +90,8 @@ pub struct Settings {
     pub bpm_refresh: Duration,
     /// Bearer token that `POST /api/v1/events` requires; without one, posting is refused.
     pub events_token: Option<String>,
+    /// The fault lab whose switches the board shows (`journeyprobe demo` only).
+    pub lab_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -104,6 +106,7 @@ impl Default for Settings {
             grace: Duration::from_secs(30),
             bpm_refresh: Duration::from_secs(15),
             events_token: None,
+            lab_url: None,
         }
     }
 }
