@@ -289,3 +289,65 @@ fn repro_reruns_the_recorded_journey_and_vars_after_the_file_changed() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(json_results(&out)[0]["steps"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn repeat_runs_a_journey_n_times_and_summarises_each_journey() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let json = s.path().join("runs.jsonl");
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            LOGIN,
+            "--repeat",
+            "3",
+            "--format",
+            "json",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let lines = json_results(&out);
+    let runs: Vec<_> = lines.iter().filter(|l| l["probe"] == "login").collect();
+    assert_eq!(runs.len(), 3, "each run reported on its own");
+    let summary = &lines
+        .iter()
+        .find(|l| l.get("repeat_summary").is_some())
+        .expect("a summary line")["repeat_summary"];
+    assert_eq!(
+        (
+            summary["probe"].as_str(),
+            summary["runs"].as_u64(),
+            summary["success"].as_u64()
+        ),
+        (Some("login"), Some(3), Some(3))
+    );
+    let durations: Vec<f64> = runs
+        .iter()
+        .map(|r| r["duration_ms"].as_f64().unwrap())
+        .collect();
+    assert_eq!(summary["durations_ms"], serde_json::json!(durations));
+    let mut sorted = durations.clone();
+    sorted.sort_by(f64::total_cmp);
+    assert_eq!(summary["median_ms"].as_f64(), Some(sorted[1]));
+    assert_eq!(summary["p95_ms"].as_f64(), Some(sorted[2]));
+    let file = std::fs::read_to_string(&json).unwrap();
+    assert!(
+        file.lines().any(|l| l.contains("\"repeat_summary\"")),
+        "{file}"
+    );
+
+    // Human output: the table.
+    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--repeat", "2"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("repeated runs")
+            && text
+                .lines()
+                .any(|l| l.starts_with("login ") && l.contains(" 2 ")),
+        "{text}"
+    );
+}

@@ -74,6 +74,7 @@ pub async fn run(a: Args) -> i32 {
             pause_on_failure: a.pause_on_failure,
             trace: a.trace,
         },
+        repeat: 1,
     };
     let live = Live::stdout(a.format == super::Format::Json);
     let interrupt = Interrupt::install();

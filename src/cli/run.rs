@@ -60,6 +60,10 @@ pub struct Args {
     /// Also write the JSON lines (as `--format json` prints them) to FILE.
     #[arg(long = "json", value_name = "FILE")]
     pub json_file: Option<PathBuf>,
+    /// Run each selected journey N times, one after another, then print per journey the
+    /// outcomes and the median, p95, min and max duration (JSON: a `repeat_summary` line).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Measuring")]
+    pub repeat: u32,
     /// Show the browser window instead of running headless (needs a display).
     #[arg(long, help_heading = "Reproducing an incident")]
     pub headed: bool,
@@ -125,6 +129,8 @@ pub struct Options {
     pub retries: Option<u32>,
     /// `--headed`, `--slow-mo`, `--pause-on-failure`, `--trace`.
     pub interactive: Interactive,
+    /// `--repeat`: runs of each journey.
+    pub repeat: u32,
 }
 
 impl Options {
@@ -175,6 +181,7 @@ pub async fn run(args: Args) -> i32 {
             pause_on_failure: args.pause_on_failure,
             trace: args.trace,
         },
+        repeat: args.repeat,
     };
     let interrupt = Interrupt::install();
     let mut runs = run_checks(&selection.checks, &opts, &live, interrupt.token()).await;
@@ -184,6 +191,9 @@ pub async fn run(args: Args) -> i32 {
             prerequisites: &selection.all_checks,
         };
         runs.extend(run_batch(batch, &opts, &live, &interrupt).await);
+    }
+    if args.repeat > 1 {
+        live.repeat_summary(&runs);
     }
     live.summary(&runs);
     // Reports are written even after an interrupt: they hold what did run.
@@ -405,7 +415,10 @@ pub async fn run_batch(
     };
     let observer = live.observer();
     let mut results = Vec::new();
-    for j in journeys {
+    let rounds = journeys
+        .iter()
+        .flat_map(|j| std::iter::repeat_n(j, opts.repeat.max(1) as usize));
+    for j in rounds {
         if cancel.is_cancelled() {
             break;
         }

@@ -84,6 +84,30 @@ impl Live {
         }
     }
 
+    /// `run --repeat`: per journey, outcomes and duration statistics; a table in human
+    /// output, one `{"repeat_summary": …}` line per journey in JSON.
+    pub fn repeat_summary(&self, runs: &[ProbeRun]) {
+        let stats = super::repeat::stats(runs);
+        if self.json_stdout {
+            let mut out = std::io::stdout().lock();
+            for s in &stats {
+                let _ = writeln!(out, "{}", serde_json::json!({ "repeat_summary": s }));
+            }
+        } else {
+            let _ = write!(
+                std::io::stdout().lock(),
+                "{}",
+                super::repeat::render(&stats)
+            );
+        }
+        if let Some(f) = &self.json_file {
+            let mut file = f.file.lock().unwrap_or_else(|p| p.into_inner());
+            for s in &stats {
+                let _ = writeln!(file, "{}", serde_json::json!({ "repeat_summary": s }));
+            }
+        }
+    }
+
     /// Why the JSON file is incomplete, if it is.
     pub fn json_file_error(&self) -> Option<String> {
         let f = self.json_file.as_ref()?;

@@ -6,6 +6,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod live;
+pub mod repeat;
 pub mod markdown;
 
 use crate::journey::RunResult;
