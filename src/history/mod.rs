@@ -12,6 +12,7 @@
 //! on the blocking pool. One connection behind a mutex is plenty: a write is one small insert.
 
 pub mod artifacts;
+pub mod board;
 pub mod events;
 
 use std::path::{Path, PathBuf};

@@ -1,8 +1,9 @@
 //! `serve`'s HTTP side: `/metrics` (Prometheus text, or OpenMetrics when asked), `/healthz`
 //! (the process is alive), `/readyz` (a plan is loaded and, when it has journeys, the
-//! WebDriver is there), and the JSON API ([`api`]).
+//! WebDriver is there), the JSON API ([`api`]) and the mission-control board ([`board`]).
 
 pub mod api;
+pub mod board;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/events", get(api::get_events).post(api::post_event))
         .route("/api/v1/bpms", get(api::get_bpms))
         .route("/api/v1/runs", get(api::get_runs))
+        .merge(board::routes())
         .layer(axum::extract::DefaultBodyLimit::max(api::MAX_EVENT_BYTES))
         .with_state(shared)
 }

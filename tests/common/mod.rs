@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod board;
 pub mod s3;
 pub mod serve;
 

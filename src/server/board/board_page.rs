@@ -1,0 +1,509 @@
+//! `/`: the BPM tiles (worst first), then the probes. Charts are drawn in the browser by
+//! `assets/board/board.js` from the JSON embedded at the end of the page.
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::band::Left;
+use super::html::{
+    Esc, ago, link_or_text, outcome_badge, page, pct, span, state_badge, time_el, utc, w,
+};
+use super::view::{BEFORE_SECS, Board, BpmView, Changed, ProbeRow};
+use crate::config::Band;
+use crate::history::board::RunRef;
+use crate::history::events::Event;
+
+/// The board reloads itself this often (seconds).
+pub const REFRESH_SECS: u32 = 60;
+
+pub fn render(b: &Board) -> String {
+    let mut body = String::new();
+    summary(&mut body, b);
+    let mut tiles: Vec<&BpmView> = b.bpms.iter().collect();
+    tiles.sort_by_key(|v| rank(v.state));
+    body.push_str("<section class=\"tiles\" aria-label=\"Business value proxy metrics\">\n");
+    for v in tiles {
+        tile(&mut body, v, b.now);
+    }
+    if b.bpms.is_empty() {
+        body.push_str("<p class=\"empty\">No BPMs: the probe files define no journey and no <code>bpms:</code>.</p>\n");
+    }
+    body.push_str("</section>\n");
+    probes(&mut body, b);
+    w!(
+        body,
+        "<script type=\"application/json\" id=\"board-data\">{}</script>\n",
+        super::html::json_for_script(&chart_data(b))
+    );
+    page(
+        "journeyprobe — mission control",
+        Some(REFRESH_SECS),
+        "<span class=\"bar-title\">Mission control</span>",
+        &body,
+        &["uPlot.iife.min.js", "board.js"],
+    )
+}
+
+/// Out of band first: that is what the page is opened for.
+fn rank(state: &str) -> u8 {
+    match state {
+        "below" => 0,
+        "above" => 1,
+        "in_band" => 2,
+        _ => 3,
+    }
+}
+
+fn summary(out: &mut String, b: &Board) {
+    let count = |s: &str| b.bpms.iter().filter(|v| v.state == s).count();
+    let bad = count("below") + count("above");
+    let (class, headline) = match (bad, b.bpms.len()) {
+        (_, 0) => ("s-no_data", "No BPMs configured".to_string()),
+        (0, n) if count("in_band") == 0 => ("s-no_data", format!("No data yet for {n} BPM(s)")),
+        (0, n) => ("s-in_band", format!("All {n} BPMs with data are in band")),
+        (k, n) => ("s-below", format!("{k} of {n} BPMs out of band")),
+    };
+    w!(
+        out,
+        r#"<section class="summary {class}" data-out-of-band="{bad}">
+<h1>{}</h1>
+<p class="counts"><span class="count s-below">▼ {} below</span> <span class="count s-above">▲ {} above</span> <span class="count s-in_band">✓ {} in band</span> <span class="count s-no_data">– {} no data</span></p>
+<p class="generated">As of {} · reloads every {} s · all times UTC</p>
+</section>
+"#,
+        Esc(&headline),
+        count("below"),
+        count("above"),
+        count("in_band"),
+        count("no_data"),
+        utc(b.now),
+        REFRESH_SECS,
+    );
+}
+
+fn band_text(band: &Band) -> String {
+    match (band.min, band.max) {
+        (Some(min), Some(max)) => format!("{} – {}", pct(min), pct(max)),
+        (Some(min), None) => format!("≥ {}", pct(min)),
+        (None, Some(max)) => format!("≤ {}", pct(max)),
+        (None, None) => "any".into(),
+    }
+}
+
+fn tile(out: &mut String, v: &BpmView, now: f64) {
+    let name = Esc(&v.name);
+    w!(
+        out,
+        "<article class=\"tile s-{st}\" id=\"bpm-{name}\" data-bpm=\"{name}\" data-state=\"{st}\">\n\
+         <div class=\"tile-head\"><h2>{name}</h2>{}</div>\n",
+        state_badge(v.state),
+        st = v.state,
+    );
+    if let Some(d) = &v.description {
+        w!(out, "<p class=\"desc\">{}</p>\n", Esc(d));
+    }
+    if let Some(h) = v.windows.get(v.headline) {
+        let ratio = h.ratio.map_or("—".to_string(), pct);
+        let runs = match h.countable {
+            0 => "no countable runs".to_string(),
+            n => format!("{} of {n} runs succeeded", h.success),
+        };
+        w!(
+            out,
+            "<div class=\"headline\"><span class=\"ratio\" data-window=\"{win}\">{ratio}</span>\
+             <span class=\"headline-meta\">last {win}<br>{runs}</span>\
+             <span class=\"band\">expected<br><b>{band}</b></span></div>\n",
+            win = Esc(&h.window),
+            band = Esc(&band_text(&v.band)),
+        );
+    }
+    windows_table(out, v);
+    let win = v.windows.get(v.headline).map_or("", |h| h.window.as_str());
+    w!(
+        out,
+        "<figure class=\"chart-box\"><div class=\"chart\" data-chart=\"{name}\" role=\"img\" \
+         aria-label=\"{name}: its {win} ratio over the last 24 hours, expected band shaded, change events flagged\"></div>\
+         <figcaption>The {win} ratio over the last 24 h (gap: no countable run) · shaded: expected band · \
+         red: out of band · flags: change events</figcaption></figure>\n",
+        win = Esc(win),
+    );
+    if let Some(c) = &v.changed {
+        changed(out, c, now);
+    }
+    out.push_str("<p class=\"tile-probes\">Counts ");
+    for (i, p) in v.probes.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        w!(out, "{sep}<a href=\"#probe-{p}\">{p}</a>", p = Esc(p));
+    }
+    out.push_str(" · errors never count</p>\n</article>\n");
+}
+
+fn windows_table(out: &mut String, v: &BpmView) {
+    out.push_str(
+        "<table class=\"windows\"><thead><tr><th scope=\"col\">Window</th><th scope=\"col\">Ratio</th>\
+         <th scope=\"col\"><span class=\"wide-only\">Succeeded / countable</span><span class=\"narrow-only\">OK / runs</span></th><th scope=\"col\">State</th></tr></thead><tbody>\n",
+    );
+    for wv in &v.windows {
+        w!(
+            out,
+            "<tr data-window=\"{win}\" data-state=\"{st}\"><td>{win}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{} / {}</td><td>{}</td></tr>\n",
+            wv.ratio.map_or("—".to_string(), pct),
+            wv.success,
+            wv.countable,
+            state_badge(wv.state),
+            win = Esc(&wv.window),
+            st = wv.state,
+        );
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+fn changed(out: &mut String, c: &Changed, now: f64) {
+    let dir = if c.state == "above" { "Above" } else { "Below" };
+    w!(
+        out,
+        "<section class=\"changed\" data-window=\"{}\"><h3>What changed</h3>\n<p class=\"left\">",
+        Esc(&c.window)
+    );
+    match c.left {
+        Left::At(t) => {
+            w!(
+                out,
+                "{dir} its band over {} since <b>{}</b> ({}). Change events from {} before that until now:",
+                Esc(&c.window),
+                utc(t),
+                ago(now, t),
+                span(BEFORE_SECS)
+            );
+        }
+        Left::BeforeLookback => {
+            w!(
+                out,
+                "{dir} its band over {} for all of the last 24 h with data; when it left is not known. \
+                 Change events of the last {}:",
+                Esc(&c.window),
+                span(BEFORE_SECS)
+            );
+        }
+    }
+    out.push_str("</p>\n");
+    if c.events.is_empty() {
+        w!(
+            out,
+            "<p class=\"none\">No change event recorded since {}. Post deploys and flag flips to \
+             <code>POST /api/v1/events</code> (or <code>journeyprobe event</code>) to see them here.</p>\n",
+            utc(c.since(now))
+        );
+    } else {
+        out.push_str("<ol class=\"events\">\n");
+        for e in c.events.iter().rev() {
+            let when = match c.left {
+                Left::At(t) if e.at_unix <= t => format!("{} before it left", span(t - e.at_unix)),
+                Left::At(t) => format!("during, {} after it left", span(e.at_unix - t)),
+                Left::BeforeLookback => ago(now, e.at_unix),
+            };
+            w!(
+                out,
+                "<li data-event-id=\"{}\" data-kind=\"{}\">",
+                e.id,
+                e.kind.as_str()
+            );
+            event_text(out, e);
+            w!(
+                out,
+                " <span class=\"ev-when\">{} · {}</span></li>\n",
+                utc(e.at_unix),
+                Esc(&when)
+            );
+        }
+        out.push_str("</ol>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// `deploy web v1.2.3 — canary 10%`, every part escaped.
+fn event_text(out: &mut String, e: &Event) {
+    w!(
+        out,
+        "<span class=\"ev-kind k-{k}\">{k}</span> <b>{}</b>",
+        Esc(&e.service),
+        k = e.kind.as_str()
+    );
+    if let Some(f) = &e.flag {
+        w!(out, " flag <code>{}</code>", Esc(f));
+    }
+    if let Some(v) = &e.version {
+        w!(out, " <code>{}</code>", Esc(v));
+    }
+    if let Some(d) = &e.description {
+        w!(out, " — {}", Esc(d));
+    }
+}
+
+fn probes(out: &mut String, b: &Board) {
+    out.push_str(
+        "<section class=\"probes\" aria-labelledby=\"probes-h\"><h2 id=\"probes-h\">Probes</h2>\n\
+         <div class=\"table-wrap\"><table class=\"probe-table\"><thead><tr>\
+         <th scope=\"col\">Probe</th><th scope=\"col\">Kind</th><th scope=\"col\">Last run</th>\
+         <th scope=\"col\">Last success</th><th scope=\"col\">Last failure</th><th scope=\"col\">Next run</th>\
+         <th scope=\"col\">Runbook · incidents</th></tr></thead><tbody>\n",
+    );
+    for p in &b.probes {
+        probe_row(out, p, b.now);
+    }
+    out.push_str("</tbody></table></div></section>\n");
+}
+
+fn probe_row(out: &mut String, p: &ProbeRow, now: f64) {
+    let name = Esc(&p.name);
+    w!(
+        out,
+        "<tr id=\"probe-{name}\" data-probe=\"{name}\"><th scope=\"row\">{name}"
+    );
+    if !p.bpms.is_empty() {
+        out.push_str("<span class=\"sub\">BPM ");
+        for (i, b) in p.bpms.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            w!(out, "{sep}<a href=\"#bpm-{b}\">{b}</a>", b = Esc(b));
+        }
+        out.push_str("</span>");
+    }
+    w!(
+        out,
+        "</th><td>{}<span class=\"sub\">every {}</span></td>",
+        Esc(p.kind),
+        span(p.every.as_secs_f64())
+    );
+    out.push_str("<td class=\"last\">");
+    match &p.status.last {
+        Some(r) => run_cell(out, r, now, true),
+        None => out.push_str("<span class=\"muted\">not run yet</span>"),
+    }
+    out.push_str("</td><td class=\"last-success\">");
+    match &p.status.last_success {
+        Some(r) => {
+            w!(out, "<a href=\"/runs/{}\">", r.id);
+            time_el(out, now, r.started_at);
+            out.push_str("</a>");
+        }
+        None => out.push_str("<span class=\"muted\">never</span>"),
+    }
+    out.push_str("</td><td class=\"last-failure\">");
+    match &p.status.last_failure {
+        Some(r) => run_cell(out, r, now, false),
+        None => out.push_str("<span class=\"muted\">none</span>"),
+    }
+    out.push_str("</td><td class=\"next\">");
+    match p.next_run() {
+        Some(t) if t > now => time_el(out, now, t),
+        Some(_) => out.push_str("due now"),
+        None => w!(
+            out,
+            "<span class=\"muted\">within {} of start</span>",
+            span(p.every.as_secs_f64().min(60.0))
+        ),
+    }
+    out.push_str("</td><td class=\"links\">");
+    links(out, p);
+    out.push_str("</td></tr>\n");
+}
+
+/// Outcome, reason and time of an attempt, linked to its page.
+fn run_cell(out: &mut String, r: &RunRef, now: f64, with_badge: bool) {
+    w!(out, "<a href=\"/runs/{}\" class=\"run-link\">", r.id);
+    if with_badge {
+        out.push_str(&outcome_badge(&r.outcome));
+        out.push(' ');
+    }
+    if let Some(reason) = &r.reason {
+        w!(out, "<code>{}</code> ", Esc(reason));
+    }
+    time_el(out, now, r.started_at);
+    out.push_str("</a>");
+    if r.outcome == "error" {
+        out.push_str("<span class=\"sub\">prober error, not counted</span>");
+    }
+    if r.attempt > 1 || !r.is_final {
+        let what = if r.is_final { "final" } else { "retried" };
+        w!(
+            out,
+            "<span class=\"sub\">attempt {}, {what}</span>",
+            r.attempt
+        );
+    }
+}
+
+fn links(out: &mut String, p: &ProbeRow) {
+    let mut any = false;
+    if let Some(rb) = &p.runbook {
+        out.push_str("<span class=\"runbook\">");
+        match super::html::http_url(rb) {
+            Some(url) => w!(
+                out,
+                "<a href=\"{}\" rel=\"noopener noreferrer\">runbook</a>",
+                Esc(url)
+            ),
+            None => w!(out, "runbook: {}", Esc(rb)),
+        }
+        out.push_str("</span> ");
+        any = true;
+    }
+    for i in &p.incident {
+        out.push_str("<span class=\"incident\">");
+        link_or_text(out, i);
+        out.push_str("</span> ");
+        any = true;
+    }
+    if !any {
+        out.push_str("<span class=\"muted\">—</span>");
+    }
+}
+
+/// What `board.js` draws: per BPM the points of its chart (ratio null where the window held
+/// no countable run, so the line has a gap), the counts behind each, and the band; the events.
+fn chart_data(b: &Board) -> Value {
+    let bpms: Vec<Value> = b
+        .bpms
+        .iter()
+        .map(|v| {
+            let x: Vec<f64> = v.chart.iter().map(|p| p.t).collect();
+            let y: Vec<Option<f64>> = v.chart.iter().map(|p| p.ratio()).collect();
+            let n: Vec<[u64; 2]> = v.chart.iter().map(|p| [p.success, p.countable]).collect();
+            json!({
+                "name": v.name,
+                "window": v.windows.get(v.headline).map(|h| h.window.as_str()),
+                "min": v.band.min,
+                "max": v.band.max,
+                "x": x,
+                "y": y,
+                "n": n,
+            })
+        })
+        .collect();
+    let events: Vec<Value> = b
+        .events
+        .iter()
+        .map(|e| {
+            let mut label = format!("{} {}", e.kind.as_str(), e.service);
+            for part in [&e.flag, &e.version, &e.description].into_iter().flatten() {
+                label.push(' ');
+                label.push_str(part);
+            }
+            json!({ "id": e.id, "kind": e.kind.as_str(), "at": e.at_unix, "label": label, "when": utc(e.at_unix) })
+        })
+        .collect();
+    json!({ "now": b.now, "from": b.from, "bpms": bpms, "events": events })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bpm::WindowValue;
+    use crate::history::board::ProbeStatus;
+    use crate::history::events::EventKind;
+    use crate::server::board::series::Point;
+    use std::time::Duration;
+
+    const HOSTILE: &str = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>";
+
+    fn board() -> Board {
+        let now = 1_795_586_400.0;
+        let event = Event {
+            id: 7,
+            kind: EventKind::Deploy,
+            service: HOSTILE.into(),
+            version: Some(HOSTILE.into()),
+            flag: None,
+            description: Some(HOSTILE.into()),
+            at: String::new(),
+            at_unix: now - 2000.0,
+        };
+        Board {
+            now,
+            from: now - 86400.0,
+            bpms: vec![BpmView {
+                name: "login".into(),
+                description: Some(HOSTILE.into()),
+                probes: vec!["login".into()],
+                band: Band {
+                    min: Some(0.95),
+                    max: None,
+                },
+                windows: vec![WindowValue {
+                    window: "5m".into(),
+                    success: 1,
+                    countable: 4,
+                    ratio: Some(0.25),
+                    state: "below",
+                }],
+                headline: 0,
+                state: "below",
+                chart: vec![
+                    Point {
+                        t: now - 300.0,
+                        success: 0,
+                        countable: 0,
+                    },
+                    Point {
+                        t: now,
+                        success: 1,
+                        countable: 4,
+                    },
+                ],
+                changed: Some(Changed {
+                    window: "5m".into(),
+                    state: "below",
+                    left: Left::At(now - 1800.0),
+                    events: vec![event.clone()],
+                }),
+            }],
+            probes: vec![ProbeRow {
+                name: "login".into(),
+                kind: "journey",
+                every: Duration::from_secs(60),
+                incident: vec![HOSTILE.into(), "javascript:alert(1)".into()],
+                runbook: Some("https://wiki.example.com/runbooks/login?a=1&b=2".into()),
+                bpms: vec!["login".into()],
+                status: ProbeStatus::default(),
+            }],
+            events: vec![event],
+        }
+    }
+
+    #[test]
+    fn strings_from_history_and_config_are_escaped_everywhere() {
+        let html = render(&board());
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("<img src=x"), "{html}");
+        assert!(!html.contains("href=\"javascript:"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+        assert!(html.contains(r#"href="https://wiki.example.com/runbooks/login?a=1&amp;b=2""#));
+        // The only <script> elements: the data block and the two script files.
+        assert_eq!(html.matches("<script").count(), 3, "{html}");
+    }
+
+    #[test]
+    fn the_chart_data_has_gaps_as_null_and_the_counts_behind_each_point() {
+        let data = chart_data(&board());
+        let bpm = &data["bpms"][0];
+        assert_eq!(bpm["y"], json!([null, 0.25]));
+        assert_eq!(bpm["n"], json!([[0, 0], [1, 4]]));
+        assert_eq!(bpm["x"][1], json!(1_795_586_400.0));
+        assert_eq!(bpm["window"], "5m");
+        assert_eq!(bpm["min"], json!(0.95));
+        assert!(bpm["max"].is_null());
+        assert_eq!(data["events"][0]["id"], 7);
+    }
+
+    #[test]
+    fn what_changed_says_when_and_how_long_before() {
+        let html = render(&board());
+        assert!(
+            html.contains("Below its band over 5m since <b>2026-11-25 05:30 UTC</b> (30 min ago)"),
+            "{html}"
+        );
+        assert!(html.contains("3 min before it left"), "{html}");
+    }
+}

@@ -1,0 +1,248 @@
+//! What the board shows, gathered from the plan and the history: one view per BPM (its
+//! windows, its 24 h chart, and for a BPM out of band, what changed) and one row per probe.
+
+use std::time::{Duration, SystemTime};
+
+use crate::bpm::WindowValue;
+use crate::config::{Band, Bpm};
+use crate::history::board::ProbeStatus;
+use crate::history::events::Event;
+use crate::history::{HistoryError, unix};
+use crate::service::Shared;
+
+use super::band::{Left, left_band};
+use super::series::{Point, rolling};
+
+/// How far back the charts (and the search for when a BPM left its band) look.
+pub const LOOKBACK_SECS: f64 = 24.0 * 3600.0;
+/// "What changed" starts this long before the BPM left its band.
+pub const BEFORE_SECS: f64 = 3600.0;
+
+pub struct Board {
+    pub now: f64,
+    /// Start of the charts: `now - LOOKBACK_SECS`.
+    pub from: f64,
+    pub bpms: Vec<BpmView>,
+    pub probes: Vec<ProbeRow>,
+    /// Change events of the look-back, oldest first (the chart markers).
+    pub events: Vec<Event>,
+}
+
+pub struct BpmView {
+    pub name: String,
+    pub description: Option<String>,
+    pub probes: Vec<String>,
+    pub band: Band,
+    /// In the order of the BPM's `windows`; the shortest is the headline.
+    pub windows: Vec<WindowValue>,
+    /// Index of the headline window in `windows`.
+    pub headline: usize,
+    /// `below` or `above` if any window is; else `in_band` if any window is; else `no_data`.
+    pub state: &'static str,
+    /// The headline window's ratio over the look-back ([`super::series`]).
+    pub chart: Vec<Point>,
+    /// Set when a window is out of band.
+    pub changed: Option<Changed>,
+}
+
+/// The "what changed" of a BPM out of band.
+pub struct Changed {
+    /// The window judged: the shortest one out of band.
+    pub window: String,
+    pub state: &'static str,
+    /// When that window's ratio left the band ([`super::band`]).
+    pub left: Left,
+    /// Change events from [`BEFORE_SECS`] before `left` (before now when unknown) until now.
+    pub events: Vec<Event>,
+}
+
+impl Changed {
+    /// Start of the span whose events are listed.
+    pub fn since(&self, now: f64) -> f64 {
+        match self.left {
+            Left::At(t) => t - BEFORE_SECS,
+            Left::BeforeLookback => now - BEFORE_SECS,
+        }
+    }
+}
+
+pub struct ProbeRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub every: Duration,
+    pub incident: Vec<String>,
+    pub runbook: Option<String>,
+    /// BPMs that count this probe.
+    pub bpms: Vec<String>,
+    pub status: ProbeStatus,
+}
+
+impl ProbeRow {
+    /// When the next run is due, estimated from the last run's start and `every`: the
+    /// scheduler keeps each probe on its own grid of `every`, so this is right to within
+    /// the run's start lateness. `None` before the first run.
+    pub fn next_run(&self) -> Option<f64> {
+        self.status
+            .last
+            .as_ref()
+            .map(|l| l.started_at + self.every.as_secs_f64())
+    }
+}
+
+pub async fn gather(s: &Shared) -> Result<Board, HistoryError> {
+    let plan = s.plan();
+    let now = unix(SystemTime::now());
+    let from = now - LOOKBACK_SECS;
+    let all_events = s.history.events_since(from - BEFORE_SECS, 1000).await?;
+    let mut bpms = Vec::with_capacity(plan.bpms.len());
+    for b in &plan.bpms {
+        bpms.push(bpm_view(s, b, now, &all_events).await?);
+    }
+    let probes = probe_rows(s, &plan).await?;
+    let events = all_events
+        .into_iter()
+        .filter(|e| e.at_unix >= from)
+        .collect();
+    Ok(Board {
+        now,
+        from,
+        bpms,
+        probes,
+        events,
+    })
+}
+
+async fn bpm_view(
+    s: &Shared,
+    b: &Bpm,
+    now: f64,
+    events: &[Event],
+) -> Result<BpmView, HistoryError> {
+    let windows = crate::bpm::refresh(b, &s.history, &s.metrics).await?;
+    let from = now - LOOKBACK_SECS;
+    let shortest = b.windows.iter().min().map_or(0.0, Duration::as_secs_f64);
+    // The shortest window out of band, with its length.
+    let out = b
+        .windows
+        .iter()
+        .zip(&windows)
+        .filter(|(_, v)| matches!(v.state, "below" | "above"))
+        .min_by_key(|(w, _)| **w)
+        .map(|(w, v)| (w.as_secs_f64(), v));
+    // Runs for the chart (shortest window) and the replay (shortest out of band): one read.
+    let reach = out.map_or(shortest, |(w, _)| w.max(shortest));
+    let runs = s
+        .history
+        .countable_runs(b.probes.clone(), from - reach)
+        .await?;
+    let chart = rolling(&runs, shortest, from, now);
+    // The ratio may have moved back in band since `refresh` read it: then nothing is out of
+    // band any more and there is nothing to explain.
+    let changed = out.and_then(|(w, v)| {
+        left_band(&runs, w, &b.expected, from, now).map(|left| {
+            let mut c = Changed {
+                window: v.window.clone(),
+                state: v.state,
+                left,
+                events: Vec::new(),
+            };
+            let since = c.since(now);
+            c.events = events
+                .iter()
+                .filter(|e| e.at_unix >= since)
+                .cloned()
+                .collect();
+            c
+        })
+    });
+    let headline = b
+        .windows
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, w)| **w)
+        .map_or(0, |(i, _)| i);
+    Ok(BpmView {
+        name: b.name.clone(),
+        description: b.description.clone(),
+        probes: b.probes.clone(),
+        band: b.expected,
+        state: overall(&windows),
+        headline,
+        windows,
+        chart,
+        changed,
+    })
+}
+
+/// One state for the tile: out of band if any window is (below wins: it is the page).
+pub fn overall(windows: &[WindowValue]) -> &'static str {
+    ["below", "above", "in_band"]
+        .into_iter()
+        .find(|s| windows.iter().any(|w| w.state == *s))
+        .unwrap_or("no_data")
+}
+
+async fn probe_rows(
+    s: &Shared,
+    plan: &crate::service::Plan,
+) -> Result<Vec<ProbeRow>, HistoryError> {
+    let mut rows: Vec<ProbeRow> = plan
+        .journeys
+        .iter()
+        .map(|j| ProbeRow {
+            name: j.name.clone(),
+            kind: "journey",
+            every: j.every,
+            incident: j.incident.clone(),
+            runbook: j.runbook.clone(),
+            bpms: Vec::new(),
+            status: ProbeStatus::default(),
+        })
+        .chain(plan.checks.iter().map(|c| ProbeRow {
+            name: c.name.clone(),
+            kind: c.spec.kind(),
+            every: c.every,
+            incident: Vec::new(),
+            runbook: None,
+            bpms: Vec::new(),
+            status: ProbeStatus::default(),
+        }))
+        .collect();
+    let names = rows.iter().map(|r| r.name.clone()).collect();
+    let statuses = s.history.probe_status(names).await?;
+    for (row, status) in rows.iter_mut().zip(statuses) {
+        row.status = status;
+        row.bpms = plan
+            .bpms
+            .iter()
+            .filter(|b| b.probes.contains(&row.name))
+            .map(|b| b.name.clone())
+            .collect();
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(state: &'static str) -> WindowValue {
+        WindowValue {
+            window: "5m".into(),
+            success: 0,
+            countable: 0,
+            ratio: None,
+            state,
+        }
+    }
+
+    #[test]
+    fn a_tile_is_out_of_band_when_any_window_is() {
+        assert_eq!(overall(&[w("no_data"), w("in_band"), w("below")]), "below");
+        assert_eq!(overall(&[w("above"), w("below")]), "below");
+        assert_eq!(overall(&[w("in_band"), w("above")]), "above");
+        assert_eq!(overall(&[w("no_data"), w("in_band")]), "in_band");
+        assert_eq!(overall(&[w("no_data")]), "no_data");
+        assert_eq!(overall(&[]), "no_data");
+    }
+}
