@@ -102,7 +102,7 @@ use serde::{Deserialize, Serialize};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 /// Password accepted by [`FaultLabOptions::default`].
-pub use pages::{DASHBOARD_JS, switches_panel};
+pub use pages::DASHBOARD_JS;
 
 pub const DEFAULT_PASSWORD: &str = "demo-password";
 

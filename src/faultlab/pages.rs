@@ -340,8 +340,8 @@ pub(crate) fn bad_request_page() -> String {
 }
 
 /// The fault switches: every fault as a control that posts to the lab's `/_faults` as it
-/// changes, and says when a switch is refused. `__LAB__` is the lab's base URL as a JS
-/// string (`""` on the lab itself).
+/// changes, and says when a switch is refused. The demo board frames this page. `__LAB__`
+/// is the base URL the script talks to, as a JS string (`""`: the lab itself).
 const SWITCHES: &str = r#"<section class="jp-switches">
 <style>
  .jp-switches { font: 14px/1.4 system-ui, sans-serif; margin: 0; padding: 12px; color: #111827; background: #f9fafb; }
@@ -416,14 +416,6 @@ pub(crate) fn switches_page() -> String {
          <title>Fault switches</title></head>\n<body>\n{}</body></html>\n",
         SWITCHES.replace("__LAB__", "\"\"")
     )
-}
-
-/// The switches for another page (the board of `journeyprobe demo`), posting to the lab at
-/// `lab_url` (the lab answers such cross-origin requests on its control paths).
-pub fn switches_panel(lab_url: &str) -> String {
-    let quoted = serde_json::to_string(lab_url.trim_end_matches('/')).unwrap_or_default();
-    // A JSON string is a JS string literal; keep `</script>` out of it all the same.
-    SWITCHES.replace("__LAB__", &quoted.replace("</", "<\\/"))
 }
 
 #[cfg(test)]

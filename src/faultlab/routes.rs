@@ -46,36 +46,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
             state.clone(),
             slow_responses,
         ))
-        .layer(middleware::from_fn(cross_origin_controls))
         .with_state(state)
-}
-
-/// The fault switches may sit on another origin's page (the demo board): the control paths
-/// answer CORS preflights and allow any origin. A test fixture on loopback, nothing to
-/// protect; the site's own pages stay same-origin.
-async fn cross_origin_controls(req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/_faults") {
-        return next.run(req).await;
-    }
-    let mut resp = if req.method() == axum::http::Method::OPTIONS {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        next.run(req).await
-    };
-    let h = resp.headers_mut();
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("GET, POST"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_HEADERS,
-        HeaderValue::from_static("Content-Type"),
-    );
-    resp
 }
 
 /// True for the fault-control endpoints, which are never delayed.

@@ -88,6 +88,16 @@ impl Browser {
         }
     }
 
+    /// Commands go to the page's `index`-th frame from now on (its scripts, its origin).
+    pub async fn enter_frame(&self, index: u16) {
+        let deadline = Instant::now() + COMMAND;
+        let c = self.session.client();
+        self.session
+            .call(deadline, "enter frame", c.enter_frame(index))
+            .await
+            .unwrap_or_else(|c| panic!("enter frame {index}: {}", c.problem.message));
+    }
+
     pub async fn resize(&self, width: u32, height: u32) {
         let deadline = Instant::now() + COMMAND;
         let c = self.session.client();

@@ -16,10 +16,23 @@ use crate::history::events::Event;
 
 /// The board reloads itself this often (seconds).
 pub const REFRESH_SECS: u32 = 60;
+/// In the demo, where faults are switched by hand and probes run every few seconds.
+pub const DEMO_REFRESH_SECS: u32 = 10;
+
+fn refresh(b: &Board) -> u32 {
+    if b.lab_url.is_some() {
+        DEMO_REFRESH_SECS
+    } else {
+        REFRESH_SECS
+    }
+}
 
 pub fn render(b: &Board) -> String {
     let mut body = String::new();
     summary(&mut body, b);
+    if let Some(lab) = &b.lab_url {
+        lab_panel(&mut body, lab);
+    }
     let mut tiles: Vec<&BpmView> = b.bpms.iter().collect();
     tiles.sort_by_key(|v| rank(v.state));
     body.push_str("<section class=\"tiles\" aria-label=\"Business value proxy metrics\">\n");
@@ -38,7 +51,7 @@ pub fn render(b: &Board) -> String {
     );
     page(
         "journeyprobe — mission control",
-        Some(REFRESH_SECS),
+        Some(refresh(b)),
         "<span class=\"bar-title\">Mission control</span>",
         &body,
         &["uPlot.iife.min.js", "board.js"],
@@ -78,7 +91,24 @@ fn summary(out: &mut String, b: &Board) {
         count("in_band"),
         count("no_data"),
         utc(b.now),
-        REFRESH_SECS,
+        refresh(b),
+    );
+}
+
+/// `journeyprobe demo`: the lab's own switch page, framed, so a newcomer can break the site
+/// from here and watch the tiles react.
+fn lab_panel(out: &mut String, lab: &str) {
+    let lab = lab.trim_end_matches('/');
+    w!(
+        out,
+        "<section class=\"lab\" aria-label=\"Fault lab\">\n<h2>Break the demo site</h2>\n\
+         <p>Tick a fault: within two runs the BPMs below react (this page reloads every {} s). \
+         The site is <a href=\"{}/login\">{}</a>.</p>\n\
+         <iframe src=\"{}/_lab/switches\" title=\"Fault lab switches\"></iframe>\n</section>\n",
+        DEMO_REFRESH_SECS,
+        Esc(lab),
+        Esc(lab),
+        Esc(lab)
     );
 }
 
@@ -469,6 +499,7 @@ mod tests {
                 status: ProbeStatus::default(),
             }],
             events: vec![event],
+            lab_url: Some(HOSTILE.into()),
         }
     }
 

@@ -78,9 +78,26 @@ fn unavailable(what: &str, e: impl std::fmt::Display) -> Response {
 
 async fn board(State(s): State<Arc<Shared>>) -> Response {
     match view::gather(&s).await {
-        Ok(b) => html_page(board_page::render(&b)),
+        Ok(b) => {
+            let mut resp = html_page(board_page::render(&b));
+            // The demo frames the fault lab's switch page: allow exactly that origin.
+            if let Some(origin) = b.lab_url.as_deref().and_then(origin_of) {
+                let csp = format!("{PAGE_CSP}; frame-src {origin}");
+                if let Ok(v) = header::HeaderValue::from_str(&csp) {
+                    resp.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, v);
+                }
+            }
+            resp
+        }
         Err(e) => unavailable("the board", e),
     }
+}
+
+/// `http://host:port` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 async fn run(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {

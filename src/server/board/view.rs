@@ -26,6 +26,8 @@ pub struct Board {
     pub probes: Vec<ProbeRow>,
     /// Change events of the look-back, oldest first (the chart markers).
     pub events: Vec<Event>,
+    /// The fault lab whose switches the board shows (`journeyprobe demo`).
+    pub lab_url: Option<String>,
 }
 
 pub struct BpmView {
@@ -109,6 +111,7 @@ pub async fn gather(s: &Shared) -> Result<Board, HistoryError> {
         bpms,
         probes,
         events,
+        lab_url: s.settings.lab_url.clone(),
     })
 }
 
