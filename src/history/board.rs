@@ -9,7 +9,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{History, HistoryError, StoredRun};
+use super::{History, HistoryError, STORED_COLUMNS, StoredRun, stored_run};
 
 /// An attempt, in brief: enough to show and link it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -45,26 +45,6 @@ fn run_ref(r: &Row) -> rusqlite::Result<RunRef> {
     })
 }
 
-/// The row as [`History::recent`] reads it (same columns, same order).
-fn stored_run(r: &Row) -> rusqlite::Result<StoredRun> {
-    let json: String = r.get(11)?;
-    Ok(StoredRun {
-        id: r.get(0)?,
-        probe: r.get(1)?,
-        kind: r.get(2)?,
-        started_at: r.get(3)?,
-        duration_ms: r.get(4)?,
-        outcome: r.get(5)?,
-        reason: r.get(6)?,
-        failed_step: r.get(7)?,
-        attempt: r.get(8)?,
-        is_final: r.get(9)?,
-        definition_hash: r.get(10)?,
-        first_id: r.get(12)?,
-        result: serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
-    })
-}
-
 impl History {
     /// Start time and success of every countable run (final, success or failure) of
     /// `probes` since `since`, oldest first.
@@ -96,9 +76,7 @@ impl History {
     pub async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError> {
         self.call(move |c| {
             c.query_row(
-                "SELECT id, probe, kind, started_at, duration_ms, outcome, reason, failed_step,
-                        attempt, final, definition_hash, result, first_id
-                 FROM runs WHERE id = ?1",
+                &format!("SELECT {STORED_COLUMNS} FROM runs WHERE id = ?1"),
                 params![id],
                 stored_run,
             )

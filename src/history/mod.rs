@@ -294,29 +294,10 @@ impl History {
         limit: u32,
     ) -> Result<Vec<StoredRun>, HistoryError> {
         self.call(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, probe, kind, started_at, duration_ms, outcome, reason, failed_step,
-                        attempt, final, definition_hash, result, first_id
-                 FROM runs WHERE (?1 IS NULL OR probe = ?1) ORDER BY id DESC LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![probe, limit], |r| {
-                let json: String = r.get(11)?;
-                Ok(StoredRun {
-                    id: r.get(0)?,
-                    probe: r.get(1)?,
-                    kind: r.get(2)?,
-                    started_at: r.get(3)?,
-                    duration_ms: r.get(4)?,
-                    outcome: r.get(5)?,
-                    reason: r.get(6)?,
-                    failed_step: r.get(7)?,
-                    attempt: r.get(8)?,
-                    is_final: r.get(9)?,
-                    definition_hash: r.get(10)?,
-                    first_id: r.get(12)?,
-                    result: serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
-                })
-            })?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {STORED_COLUMNS} FROM runs WHERE (?1 IS NULL OR probe = ?1) ORDER BY id DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![probe, limit], stored_run)?;
             rows.collect()
         })
         .await
@@ -370,6 +351,30 @@ impl History {
         self.call(|c| c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);"))
             .await
     }
+}
+
+/// The columns [`stored_run`] reads, in its order.
+pub(crate) const STORED_COLUMNS: &str = "id, probe, kind, started_at, duration_ms, outcome, reason, \
+     failed_step, attempt, final, definition_hash, result, first_id";
+
+/// A row of [`STORED_COLUMNS`].
+pub(crate) fn stored_run(r: &rusqlite::Row) -> rusqlite::Result<StoredRun> {
+    let json: String = r.get(11)?;
+    Ok(StoredRun {
+        id: r.get(0)?,
+        probe: r.get(1)?,
+        kind: r.get(2)?,
+        started_at: r.get(3)?,
+        duration_ms: r.get(4)?,
+        outcome: r.get(5)?,
+        reason: r.get(6)?,
+        failed_step: r.get(7)?,
+        attempt: r.get(8)?,
+        is_final: r.get(9)?,
+        definition_hash: r.get(10)?,
+        first_id: r.get(12)?,
+        result: serde_json::from_str(&json).unwrap_or(serde_json::Value::Null),
+    })
 }
 
 /// Columns added after the first release of the schema.
