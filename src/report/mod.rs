@@ -6,8 +6,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod live;
-pub mod repeat;
 pub mod markdown;
+pub mod repeat;
 
 use crate::journey::RunResult;
 use crate::outcome::Outcome;
