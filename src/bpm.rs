@@ -29,20 +29,14 @@ pub fn evaluate(bpm: &Bpm, counts: Counts) -> Option<(f64, BandState)> {
     Some((ratio, bpm.expected.state(ratio)))
 }
 
-/// Compute every window of `bpm` from history and export it.
-pub async fn refresh(
-    bpm: &Bpm,
-    history: &History,
-    metrics: &Metrics,
-) -> Result<Vec<WindowValue>, HistoryError> {
+/// Compute every window of `bpm` from history (nothing is exported: see [`export`]).
+pub async fn compute(bpm: &Bpm, history: &History) -> Result<Vec<WindowValue>, HistoryError> {
     let now = SystemTime::now();
     let mut out = Vec::with_capacity(bpm.windows.len());
-    metrics.band(&bpm.name, &bpm.expected);
     for w in &bpm.windows {
         let counts = history.counts(bpm.probes.clone(), now - *w).await?;
         let value = evaluate(bpm, counts);
         let label = window_label(*w);
-        metrics.bpm(&bpm.name, &label, counts.countable, value);
         out.push(WindowValue {
             window: label,
             success: counts.success,
@@ -52,6 +46,16 @@ pub async fn refresh(
         });
     }
     Ok(out)
+}
+
+/// Export computed windows of `bpm`: band gauges, ratio (absent without countable runs),
+/// countable runs and state.
+pub fn export(bpm: &Bpm, windows: &[WindowValue], metrics: &Metrics) {
+    metrics.band(&bpm.name, &bpm.expected);
+    for w in windows {
+        let value = w.ratio.map(|r| (r, bpm.expected.state(r)));
+        metrics.bpm(&bpm.name, &w.window, w.countable, value);
+    }
 }
 
 #[cfg(test)]

@@ -114,9 +114,58 @@ const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'}')
     .add(b'%');
 
+/// A URL's text with any user name and password taken out (`https://user:pw@grid/wd/hub`
+/// → `https://grid/wd/hub`), for messages; text that is not a URL is returned as it is.
+pub fn without_credentials(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// `message` with every form of `url`'s credentials taken out: the whole URL as given, and
+/// its `user:password@` part wherever else it appears.
+pub fn scrub_url(message: &str, url: &str) -> String {
+    let Ok(u) = url::Url::parse(url) else {
+        return message.to_string();
+    };
+    if u.username().is_empty() && u.password().is_none() {
+        return message.to_string();
+    }
+    let mut out = message.replace(url, &without_credentials(url));
+    let userinfo = match u.password() {
+        Some(p) => format!("{}:{p}@", u.username()),
+        None => format!("{}@", u.username()),
+    };
+    out = out.replace(&userinfo, "");
+    if let Some(p) = u.password() {
+        out = out.replace(p, "••••");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webdriver_url_credentials_never_reach_a_message() {
+        let url = "https://probe:s3cr3t@grid.example:4444/wd/hub";
+        assert_eq!(without_credentials(url), "https://grid.example:4444/wd/hub");
+        let msg = format!(
+            "no WebDriver server answered at {url}: error sending request for url (https://probe:s3cr3t@grid.example:4444/wd/hub/session)"
+        );
+        let clean = scrub_url(&msg, url);
+        assert!(
+            !clean.contains("s3cr3t") && !clean.contains("probe:"),
+            "{clean}"
+        );
+        assert_eq!(scrub_url("plain", "http://127.0.0.1:9515"), "plain");
+    }
 
     #[test]
     fn masks_every_occurrence_longest_first() {

@@ -207,7 +207,7 @@ fn repro_reruns_the_recorded_journey_and_vars_after_the_file_changed() {
     let probes = s.path().join("probes");
     std::fs::create_dir_all(&probes).unwrap();
     let file = probes.join("signin.yaml");
-    let recorded = "name: signin\nevery: 6s\ntimeout: 5s\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\n\
+    let recorded = "name: signin\nevery: 8s\ntimeout: 7s\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\n\
          secrets: { password: \"${env:LOGIN_PASSWORD}\" }\nsteps:\n  - goto: ${base}/login\n\
          \x20 - fill: { selector: \"#username\", value: \"probe@example.com\" }\n\
          \x20 - fill: { selector: \"#password\", value: \"${password}\" }\n\

@@ -582,7 +582,7 @@ fn readyz_says_why_when_the_webdriver_is_not_there() {
     let (status, _, body) = serve.get("/readyz", None);
     assert_eq!(status, 503, "{body}");
     assert!(
-        body.contains(&format!("cannot connect to WebDriver at {webdriver}")),
+        body.contains(&format!("cannot reach WebDriver at {webdriver}")),
         "{body}"
     );
     assert_eq!(serve.get("/healthz", None).0, 200, "alive all the same");

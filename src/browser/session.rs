@@ -134,14 +134,16 @@ impl Session {
         let mut builder = ClientBuilder::rustls()
             .map_err(|e| Problem::new(Reason::WebdriverError, format!("cannot set up TLS: {e}")))?;
         builder.capabilities(caps);
+        // A grid URL may carry credentials: no message shows them.
+        let scrub = |p: Problem| Problem::new(p.reason, crate::redact::scrub_url(&p.message, url));
         let client = match tokio::time::timeout_at(deadline, builder.connect(url)).await {
             Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(classify_new_session(&e, url)),
+            Ok(Err(e)) => return Err(scrub(classify_new_session(&e, url))),
             Err(_) => {
-                return Err(Problem::new(
+                return Err(scrub(Problem::new(
                     Reason::WebdriverTimeout,
                     format!("the WebDriver server at {url} did not open a session in time"),
-                ));
+                )));
             }
         };
         Ok(Session { client, limit })

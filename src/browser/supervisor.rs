@@ -68,10 +68,16 @@ impl Supervisor {
     pub async fn ready(&self) -> Result<(), String> {
         match self {
             Supervisor::External(url) => status(url).await,
-            Supervisor::Managed(slot) => match slot.lock().await.as_ref() {
-                Some(d) if !d.has_exited() => Ok(()),
-                Some(_) => Err("chromedriver exited; a new one starts with the next run".into()),
-                None => find_chromedriver().map(|_| ()).map_err(|p| p.message),
+            // Never wait behind a chromedriver that is starting: a probe must answer at once.
+            Supervisor::Managed(slot) => match slot.try_lock() {
+                Err(_) => Err("chromedriver is starting".into()),
+                Ok(guard) => match guard.as_ref() {
+                    Some(d) if !d.has_exited() => Ok(()),
+                    Some(_) => {
+                        Err("chromedriver exited; a new one starts with the next run".into())
+                    }
+                    None => find_chromedriver().map(|_| ()).map_err(|p| p.message),
+                },
             },
         }
     }
@@ -108,38 +114,26 @@ fn lease_of(d: Arc<ManagedDriver>) -> Lease {
     }
 }
 
-/// `GET {url}/status`, answered with any 2xx within a second.
+/// `GET {url}/status`, answered with any 2xx within a second (http or https; credentials
+/// in the URL are never shown).
 async fn status(url: &str) -> Result<(), String> {
-    let target = format!("{}/status", url.trim_end_matches('/'));
-    let uri: http::Uri = target
-        .parse()
-        .map_err(|e| format!("bad WebDriver URL {url}: {e}"))?;
-    let host = uri.host().unwrap_or("127.0.0.1").to_string();
-    let port = uri.port_u16().unwrap_or(80);
-    let attempt = async {
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| format!("cannot connect to WebDriver at {url}: {e}"))?;
-        let io = hyper_util::rt::TokioIo::new(tcp);
-        let (mut send, conn) = hyper::client::conn::http1::handshake(io)
-            .await
-            .map_err(|e| format!("WebDriver at {url}: {e}"))?;
-        tokio::spawn(conn);
-        let req = http::Request::get(uri.path())
-            .header(http::header::HOST, format!("{host}:{port}"))
-            .body(http_body_util::Empty::<bytes::Bytes>::new())
-            .map_err(|e| e.to_string())?;
-        let resp = send
-            .send_request(req)
-            .await
-            .map_err(|e| format!("WebDriver at {url}: {e}"))?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("WebDriver at {url} answered {}", resp.status()))
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(1), attempt)
-        .await
-        .unwrap_or_else(|_| Err(format!("WebDriver at {url} did not answer within 1s")))
+    let shown = crate::redact::without_credentials(url);
+    let target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
+        .map_err(|e| format!("bad WebDriver URL {shown}: {e}"))?;
+    let sent = crate::check::http::request(
+        &target,
+        http::Method::GET,
+        &[],
+        None,
+        Duration::from_secs(1),
+    )
+    .await;
+    match sent {
+        Ok((status, _)) if (200..300).contains(&status) => Ok(()),
+        Ok((status, _)) => Err(format!("WebDriver at {shown} answered {status}")),
+        Err(p) => Err(crate::redact::scrub_url(
+            &format!("cannot reach WebDriver at {shown}: {}", p.message),
+            url,
+        )),
+    }
 }

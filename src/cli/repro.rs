@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub headed: bool,
     /// Pause this long after every step.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::run::slow_mo)]
     pub slow_mo: Option<std::time::Duration>,
     /// On a failure, keep the browser open until Enter is pressed.
     #[arg(long)]
@@ -48,6 +48,10 @@ pub struct Args {
     /// Keep a screenshot after every step.
     #[arg(long)]
     pub trace: bool,
+    /// The `envs:` block serve ran with (`--env`), for vars not recorded with the run
+    /// because they hold a secret.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
 }
 
 pub async fn run(a: Args) -> i32 {
@@ -57,7 +61,7 @@ pub async fn run(a: Args) -> i32 {
         );
         return super::EXIT_CONFIG;
     }
-    let journey = match load(a.run_id, &a.data_dir).await {
+    let journey = match load(a.run_id, &a.data_dir, a.env.as_deref()).await {
         Ok(j) => j,
         Err(msg) => {
             eprintln!("error: {msg}");
@@ -91,7 +95,11 @@ pub async fn run(a: Args) -> i32 {
 }
 
 /// The recorded journey of run `id`, and the checks of its file (its prerequisites).
-async fn load(id: i64, data_dir: &Path) -> Result<(Journey, Vec<crate::config::Check>), String> {
+async fn load(
+    id: i64,
+    data_dir: &Path,
+    environment: Option<&str>,
+) -> Result<(Journey, Vec<crate::config::Check>), String> {
     if !data_dir.join("history.sqlite3").is_file() {
         return Err(format!(
             "no history in {} (serve's --data-dir)",
@@ -123,7 +131,7 @@ async fn load(id: i64, data_dir: &Path) -> Result<(Journey, Vec<crate::config::C
         ),
         Err(_) => eprintln!("note: {file} is gone; re-running the journey as it was at run {id}"),
     }
-    let (parsed, diags) = parse_recorded(&path, &text, &ProcessEnv, &run.vars);
+    let (parsed, diags) = parse_recorded(&path, &text, &ProcessEnv, environment, &run.vars);
     let parsed = parsed.ok_or_else(|| {
         let all: Vec<String> = diags.items.iter().map(ToString::to_string).collect();
         format!(

@@ -68,7 +68,7 @@ pub struct Args {
     #[arg(long, help_heading = "Reproducing an incident")]
     pub headed: bool,
     /// Pause this long after every step (e.g. 500ms); each journey's timeout grows to match.
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Reproducing an incident")]
+    #[arg(long, value_name = "DURATION", value_parser = slow_mo, help_heading = "Reproducing an incident")]
     pub slow_mo: Option<std::time::Duration>,
     /// When a journey fails, keep its browser open as the failure left it until Enter is
     /// pressed (at most an hour).
@@ -141,6 +141,7 @@ impl Options {
 }
 
 pub async fn run(args: Args) -> i32 {
+    let started = std::time::SystemTime::now();
     if args.headed && !has_display() {
         eprintln!(
             "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set; \
@@ -201,7 +202,7 @@ pub async fn run(args: Args) -> i32 {
     if let (Some(id), Some(service), Some(url)) = (&args.deploy, &args.service, &args.events_url)
         && !interrupt.is_cancelled()
     {
-        report_failed |= !post_deploy(id, service, url, &runs).await;
+        report_failed |= !post_deploy(id, service, url, &runs, started).await;
     }
     if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
@@ -456,6 +457,15 @@ pub async fn run_batch(
     results
 }
 
+/// `--slow-mo`: a duration up to a minute.
+pub(super) fn slow_mo(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d > crate::journey::runner::MAX_SLOW_MO {
+        return Err("at most 1m: slow motion is for watching steps, not for waiting".into());
+    }
+    Ok(d)
+}
+
 pub(super) fn has_display() -> bool {
     ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
@@ -464,7 +474,13 @@ pub(super) fn has_display() -> bool {
 
 /// `--deploy`: tell a running serve that this deploy happened and how its smoke check
 /// went, so the board shows it next to the BPMs. False when it could not be posted.
-async fn post_deploy(id: &str, service: &str, url: &str, runs: &[ProbeRun]) -> bool {
+async fn post_deploy(
+    id: &str,
+    service: &str,
+    url: &str,
+    runs: &[ProbeRun],
+    started: std::time::SystemTime,
+) -> bool {
     let count = |o: Outcome| runs.iter().filter(|r| r.result.outcome == o).count();
     let (ok, failed, errors) = (
         count(Outcome::Success),
@@ -486,7 +502,8 @@ async fn post_deploy(id: &str, service: &str, url: &str, runs: &[ProbeRun]) -> b
         description: Some(format!(
             "smoke check {verdict}: {ok} passed, {failed} failed, {errors} could not be verified"
         )),
-        at: None,
+        // When the smoke check began: right after the deploy, not after the check.
+        at: Some(humantime::format_rfc3339_millis(started).to_string()),
     };
     let token = std::env::var("JOURNEYPROBE_EVENTS_TOKEN").ok();
     match super::event::post(url, token.as_deref(), &event).await {

@@ -38,9 +38,10 @@ pub fn parse_recorded(
     path: &Path,
     text: &str,
     env: &dyn Env,
+    environment: Option<&str>,
     vars: &BTreeMap<String, String>,
 ) -> (Option<ParsedFile>, Diags) {
-    parse_with(path, text, env, None, vars.clone())
+    parse_with(path, text, env, environment, vars.clone())
 }
 
 /// Parse and validate one probe file. Returns its probes only when there is no problem.

@@ -140,7 +140,7 @@ pub(super) fn read_journey(
         .map(|n| read_depends_on(r, n))
         .unwrap_or_default();
     let steps = read_steps(r, root, timeout);
-    check_timeouts(r, root, timeout, step_timeout);
+    check_timeouts(r, root, timeout, step_timeout, schedule.map(|s| s.every));
     let (schedule, step_timeout) = (schedule?, step_timeout?);
     Some(Journey {
         name: name?,
@@ -412,6 +412,7 @@ fn check_timeouts(
     root: &MarkedMappingNode,
     timeout: Option<Duration>,
     step_timeout: Option<Duration>,
+    every: Option<Duration>,
 ) {
     let Some(timeout) = timeout else { return };
     let span_of = |k: &str| {
@@ -420,10 +421,10 @@ fn check_timeouts(
             .unwrap_or_else(|| mapping_start(root))
     };
     if root.get_node("timeout").is_none() && timeout < MIN_TIMEOUT {
-        // The timeout defaulted to 4/5 of `every`, which is too short for any run.
+        // The timeout defaulted to a share of `every`, which is too short for any run.
         let msg = format!(
             "every {} leaves a timeout of {}, shorter than the shortest journey timeout {}",
-            show(timeout * 5 / 4),
+            show(every.unwrap_or(timeout)),
             show(timeout),
             show(MIN_TIMEOUT)
         );

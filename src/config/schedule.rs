@@ -36,8 +36,9 @@ pub struct Defaults {
 }
 
 /// Read `every`, `timeout` and `retries` of `map` (at path `key`). Defaults give way to what
-/// is set: an explicit `every` shortens the default timeout to 4/5 of it, and an explicit
-/// long `timeout` lengthens the default `every` to twice what all attempts may take.
+/// is set: an explicit `every` shortens the default timeout so that all attempts fit in 4/5
+/// of it, and an explicit long `timeout` lengthens the default `every` to twice what all
+/// attempts may take.
 pub fn read_schedule(
     r: &mut Reader,
     map: &MarkedMappingNode,
@@ -57,7 +58,7 @@ pub fn read_schedule(
     let attempts = retries + 1;
     let timeout = match (timeout, every) {
         (Some(t), _) => t?,
-        (None, Some(Some(e))) => defaults.timeout.min(e * 4 / 5),
+        (None, Some(Some(e))) => defaults.timeout.min(e * 4 / 5 / attempts),
         (None, _) => defaults.timeout,
     };
     let every = match every {

@@ -122,6 +122,8 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_probe_time ON runs (probe, started_at);
 CREATE INDEX IF NOT EXISTS runs_time ON runs (started_at);
+CREATE INDEX IF NOT EXISTS runs_first ON runs (first_id);
+CREATE INDEX IF NOT EXISTS runs_definition ON runs (definition_hash);
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
     kind        TEXT NOT NULL,   -- deploy | flag | config | incident | other
@@ -198,7 +200,10 @@ impl History {
         let now = unix(SystemTime::now());
         self.call(move |c| {
             c.execute(
-                "INSERT OR IGNORE INTO definitions (hash, file, text, first_seen) VALUES (?1, ?2, ?3, ?4)",
+                // `first_seen` is refreshed whenever the definition is (re)loaded, so pruning
+                // never takes the text of a probe that is scheduled now.
+                "INSERT INTO definitions (hash, file, text, first_seen) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (hash) DO UPDATE SET first_seen = excluded.first_seen",
                 params![hash, file, text, now],
             )
             .map(|_| ())
@@ -331,7 +336,7 @@ impl History {
             c.execute(
                 "DELETE FROM definitions WHERE hash NOT IN (SELECT DISTINCT definition_hash FROM runs)
                  AND first_seen < ?1",
-                params![unix(SystemTime::now() - Duration::from_secs(3600))],
+                params![oldest],
             )?;
             Ok(n)
         })

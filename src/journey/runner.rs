@@ -54,6 +54,11 @@ pub struct Interactive {
 
 /// Longest a run stays paused on a failure.
 pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
+/// Longest `--slow-mo` pause after a step.
+pub const MAX_SLOW_MO: Duration = Duration::from_secs(60);
+/// Time each step's `--trace` screenshot may take, added to the run's deadline so that
+/// tracing never causes a timeout.
+pub const TRACE_ALLOWANCE: Duration = Duration::from_secs(2);
 
 /// Hears about a run while it happens (the human reporter prints steps as they run).
 pub trait Observer: Send + Sync {
@@ -114,7 +119,14 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> R
     let start = Instant::now();
     // Slow motion is the engineer's own choice, not the target being slow: it extends
     // the deadline by what it adds.
-    let slowed = env.interactive.slow_mo * j.steps.len() as u32;
+    let i = &env.interactive;
+    let per_step = i.slow_mo.min(MAX_SLOW_MO)
+        + if i.trace {
+            TRACE_ALLOWANCE
+        } else {
+            Duration::ZERO
+        };
+    let slowed = per_step * j.steps.len() as u32;
     let at = Deadlines::new(start, j.timeout + slowed);
     obs.journey_started(j);
     let mut result = RunResult::begin(j, started_at);
@@ -266,7 +278,8 @@ async fn after_step(
 ) {
     let i = &env.interactive;
     if i.trace && arts.enabled() {
-        match super::artifacts::masked_screenshot(session, body_deadline, arts.redactor()).await {
+        let by = (Instant::now() + TRACE_ALLOWANCE).min(body_deadline);
+        match super::artifacts::masked_screenshot(session, by, arts.redactor()).await {
             Ok(png) => {
                 if let Err(e) = arts.write(&format!("trace-step-{index:02}.png"), &png) {
                     tracing::warn!("cannot keep the trace screenshot of step {index}: {e}");
@@ -277,7 +290,7 @@ async fn after_step(
     }
     if !i.slow_mo.is_zero() {
         tokio::select! {
-            _ = tokio::time::sleep(i.slow_mo) => {}
+            _ = tokio::time::sleep(i.slow_mo.min(MAX_SLOW_MO)) => {}
             _ = env.cancel.cancelled() => {}
         }
     }
@@ -291,14 +304,39 @@ async fn pause(j: &Journey, p: &Problem, cancel: &CancellationToken) {
         j.name,
         j.redactor.redact(&p.message)
     );
-    let enter = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    });
     tokio::select! {
-        _ = enter => {}
+        _ = next_stdin_line() => {}
         _ = cancel.cancelled() => {}
         _ = tokio::time::sleep(MAX_PAUSE) => eprintln!("paused for an hour: closing the browser"),
+    }
+}
+
+/// The next line typed on stdin. One reader thread serves every pause of the process, so a
+/// pause that ended by Ctrl-C or its time limit leaves no reader behind to swallow the
+/// Enter meant for the next one.
+async fn next_stdin_line() {
+    use std::sync::OnceLock;
+    use tokio::sync::{Mutex, mpsc};
+    static LINES: OnceLock<Mutex<mpsc::UnboundedReceiver<()>>> = OnceLock::new();
+    let lines = LINES.get_or_init(|| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+                line.clear();
+                if tx.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+        Mutex::new(rx)
+    });
+    let mut rx = lines.lock().await;
+    // Enter pressed before the pause began does not count.
+    while rx.try_recv().is_ok() {}
+    if rx.recv().await.is_none() {
+        // stdin is closed: nobody can press Enter; wait for Ctrl-C or the time limit.
+        std::future::pending::<()>().await;
     }
 }
 

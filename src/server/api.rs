@@ -135,7 +135,7 @@ pub async fn get_bpms(State(s): State<Arc<Shared>>) -> Response {
     let plan = s.plan();
     let mut out = Vec::with_capacity(plan.bpms.len());
     for b in &plan.bpms {
-        match crate::bpm::refresh(b, &s.history, &s.metrics).await {
+        match s.bpm_values(b).await {
             Ok(windows) => out.push(serde_json::json!({
                 "name": b.name,
                 "description": b.description,

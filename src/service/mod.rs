@@ -206,11 +206,13 @@ impl Service {
             );
         }
         let plan = Arc::new(plan);
-        let old = std::mem::replace(
-            &mut *self.shared.plan.write().unwrap_or_else(|p| p.into_inner()),
-            plan.clone(),
-        );
-        self.forget_removed(&old, &plan);
+        {
+            // Swap and forget under the write lock: an export checks the plan under the read
+            // lock (`bpm_values`), so it lands before the forget or not at all.
+            let mut current = self.shared.plan.write().unwrap_or_else(|p| p.into_inner());
+            let old = std::mem::replace(&mut *current, plan.clone());
+            self.forget_removed(&old, &plan);
+        }
         let token = CancellationToken::new();
         let previous = std::mem::replace(
             &mut *self.loops.lock().unwrap_or_else(|p| p.into_inner()),
@@ -271,7 +273,12 @@ impl Service {
         for c in old
             .checks
             .iter()
-            .filter(|c| !new.checks.iter().any(|n| n.name == c.name))
+            // By name and kind: a probe that became another kind leaves no old series.
+            .filter(|c| {
+                !new.checks
+                    .iter()
+                    .any(|n| n.name == c.name && n.spec.kind() == c.spec.kind())
+            })
         {
             m.forget_probe(&c.name, c.spec.kind());
         }
@@ -403,9 +410,28 @@ impl Shared {
     /// Recompute and export one BPM; a history error is logged (the gauges keep their
     /// last values).
     pub async fn refresh_bpm(&self, b: &Bpm) {
-        if let Err(e) = crate::bpm::refresh(b, &self.history, &self.metrics).await {
+        if let Err(e) = self.bpm_values(b).await {
             tracing::error!(bpm = %b.name, "cannot compute BPM: {e}");
         }
+    }
+
+    /// Compute a BPM's windows and export them — unless a reload removed or changed the BPM
+    /// meanwhile: a run or a page that began under the old plan must not bring back series
+    /// the reload forgot.
+    pub async fn bpm_values(
+        &self,
+        b: &Bpm,
+    ) -> Result<Vec<crate::bpm::WindowValue>, crate::history::HistoryError> {
+        let values = crate::bpm::compute(b, &self.history).await?;
+        let plan = self.plan.read().unwrap_or_else(|p| p.into_inner());
+        let current = plan
+            .bpms
+            .iter()
+            .any(|x| x.name == b.name && x.windows == b.windows && x.expected == b.expected);
+        if current {
+            crate::bpm::export(b, &values, &self.metrics);
+        }
+        Ok(values)
     }
 
     async fn housekeep(&self) {

@@ -110,7 +110,7 @@ pub async fn schedule(shared: Arc<Shared>, plan: Arc<Plan>, probe: Probe, stop: 
         shared.set_running(probe.name(), true);
         let (s, p, pl) = (shared.clone(), probe.clone(), plan.clone());
         shared.runs.spawn(async move {
-            run(&s, &pl, &p).await;
+            run(&s, &pl, &p, due + every).await;
             s.set_running(p.name(), false);
             drop(permit);
         });
@@ -132,17 +132,24 @@ async fn acquire(
 
 /// One run: attempts until one succeeds or none is left; each is stored and measured, then
 /// the run's eventual outcome, then the BPMs that count this probe.
-pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe) {
+pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe, next_tick: Instant) {
     let hash = plan.hash_of(probe.file());
     let attempts = probe.retries() + 1;
     let mut first: Option<(RunResult, Option<i64>)> = None;
     let mut last = None;
     for attempt in 1..=attempts {
-        let r = attempt_once(shared, plan, probe).await;
+        let mut r = attempt_once(shared, probe).await;
         let is_final = r.outcome == Outcome::Success
             || attempt == attempts
             || r.reason == Some(Reason::Cancelled)
             || shared.hard_stop.is_cancelled();
+        if let Probe::Journey(j) = probe
+            && is_final
+            && r.outcome == Outcome::Failure
+            && !j.depends_on.is_empty()
+        {
+            attribute_final(shared, plan, j, &mut r, next_tick).await;
+        }
         let first_id = first.as_ref().and_then(|f| f.1);
         let stored = shared
             .history
@@ -184,7 +191,7 @@ pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe) {
     }
 }
 
-async fn attempt_once(shared: &Shared, plan: &Plan, probe: &Probe) -> RunResult {
+async fn attempt_once(shared: &Shared, probe: &Probe) -> RunResult {
     match probe {
         Probe::Check(c) => {
             let (started_at, start) = (SystemTime::now(), Instant::now());
@@ -194,30 +201,44 @@ async fn attempt_once(shared: &Shared, plan: &Plan, probe: &Probe) -> RunResult 
                 r = run_check(c, &shared.check_env) => r,
             }
         }
-        Probe::Journey(j) => {
-            let mut r = journey(shared, j).await;
-            if r.outcome == Outcome::Failure && !j.depends_on.is_empty() {
-                let deps: Vec<&Check> = plan
-                    .checks
-                    .iter()
-                    .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
-                    .collect();
-                tokio::select! {
-                    biased;
-                    _ = shared.hard_stop.cancelled() => {}
-                    _ = attribute(&mut r, &deps, &shared.check_env) => {}
-                }
-            }
-            r
+        Probe::Journey(j) => journey(shared, j).await,
+    }
+}
+
+/// A journey's final failure: run the checks it depends on, once, and attach their verdicts
+/// — within what is left before the run's next tick, so attribution never makes the probe
+/// overrun its own schedule.
+async fn attribute_final(
+    shared: &Shared,
+    plan: &Plan,
+    j: &Journey,
+    r: &mut RunResult,
+    until: Instant,
+) {
+    let deps: Vec<&Check> = plan
+        .checks
+        .iter()
+        .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
+        .collect();
+    tokio::select! {
+        biased;
+        _ = shared.hard_stop.cancelled() => {}
+        _ = tokio::time::sleep_until(until) => {
+            tracing::warn!(probe = %j.name, "no time left before the next run to check its prerequisites");
         }
+        _ = attribute(r, &deps, &shared.check_env) => {}
     }
 }
 
 async fn journey(shared: &Shared, j: &Journey) -> RunResult {
+    // Getting a WebDriver (perhaps starting chromedriver) counts against the run's timeout.
     let lease = tokio::select! {
         biased;
         _ = shared.hard_stop.cancelled() => Err(Problem::new(Reason::Cancelled, "the service is stopping")),
-        l = shared.driver.lease() => l,
+        l = tokio::time::timeout(j.timeout, shared.driver.lease()) => l.unwrap_or_else(|_| Err(Problem::new(
+            Reason::DriverStartFailed,
+            format!("no WebDriver within the journey's timeout {}", humantime::format_duration(j.timeout)),
+        ))),
     };
     let lease = match lease {
         Ok(l) => l,

@@ -121,7 +121,7 @@ async fn bpm_view(
     now: f64,
     events: &[Event],
 ) -> Result<BpmView, HistoryError> {
-    let windows = crate::bpm::refresh(b, &s.history, &s.metrics).await?;
+    let windows = s.bpm_values(b).await?;
     let from = now - LOOKBACK_SECS;
     let shortest = b.windows.iter().min().map_or(0.0, Duration::as_secs_f64);
     // The shortest window out of band, with its length.
