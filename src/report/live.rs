@@ -93,6 +93,8 @@ impl Live {
             for s in &stats {
                 let _ = writeln!(out, "{}", serde_json::json!({ "repeat_summary": s }));
             }
+            let usage = super::repeat::prober_usage();
+            let _ = writeln!(out, "{}", serde_json::json!({ "prober_usage": usage }));
         } else {
             let _ = write!(
                 std::io::stdout().lock(),

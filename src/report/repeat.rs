@@ -63,6 +63,26 @@ pub fn stats(runs: &[ProbeRun]) -> Vec<RepeatStats> {
         .collect()
 }
 
+/// What this process (the prober: browsers and chromedriver excluded) has used so far.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ProberUsage {
+    /// User + system CPU time.
+    pub cpu_ms: f64,
+    /// Peak resident set size.
+    pub max_rss_kb: i64,
+}
+
+pub fn prober_usage() -> ProberUsage {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ProberUsage {
+        cpu_ms: ms(u.ru_utime) + ms(u.ru_stime),
+        max_rss_kb: u.ru_maxrss,
+    }
+}
+
 /// The human table.
 pub fn render(stats: &[RepeatStats]) -> String {
     let mut out = String::from("\nrepeated runs (durations in ms):\n");
@@ -84,6 +104,12 @@ pub fn render(stats: &[RepeatStats]) -> String {
             s.max_ms
         ));
     }
+    let u = prober_usage();
+    out.push_str(&format!(
+        "prober: {:.0} ms CPU, {:.1} MB peak RSS (this process; browsers and chromedriver excluded)\n",
+        u.cpu_ms,
+        u.max_rss_kb as f64 / 1024.0
+    ));
     out
 }
 
