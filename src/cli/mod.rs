@@ -56,7 +56,8 @@ pub enum Command {
     Validate(validate::Args),
     /// Run every probe once — checks, then journeys in a real browser — and report.
     Run(run::Args),
-    /// Run every probe on its schedule; serve /metrics, /healthz and /readyz; keep history.
+    /// Run every probe on its schedule; keep history; serve the board, /metrics, the API,
+    /// /healthz and /readyz.
     Serve(serve::Args),
     /// Print Prometheus recording and alerting rules generated from the probe files.
     Rules(rules::Args),
@@ -66,7 +67,8 @@ pub enum Command {
     List(list::Args),
     /// Re-run a past run's journey exactly as recorded (text and vars), e.g. --headed.
     Repro(repro::Args),
-    /// Start the fault-lab site and run the example journeys against it, healthy and broken.
+    /// The whole product on one machine: the fault-lab site, serve with the example journeys
+    /// and checks, and the board with the lab's fault switches (Ctrl-C stops it all).
     Demo(demo::Args),
     /// Serve the fault-lab fixture site (a login page, a dashboard, switchable faults).
     FaultLab(faultlab::Args),
