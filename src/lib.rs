@@ -3,8 +3,11 @@
 //!
 //! Data flows one way: probe files are parsed and validated ([`config`]) into journeys, a
 //! runner drives them through WebDriver ([`journey`], [`browser`]) and each run ends in one
-//! [`outcome::Outcome`], which reporters ([`report`]) display. Nothing downstream re-reads
-//! YAML; nothing upstream knows how outcomes are displayed.
+//! [`outcome::Outcome`], which reporters ([`report`]) display. Under `serve`, a scheduler
+//! ([`schedule`], [`service`]) runs every probe on its grid; runs go to the history
+//! ([`history`]), become Prometheus series ([`metrics`]) and BPMs ([`bpm`]), and are served
+//! with the board and the API ([`server`]); [`rules`] turns the probe files into alerts.
+//! Nothing downstream re-reads YAML; nothing upstream knows how outcomes are displayed.
 
 pub mod bpm;
 pub mod browser;
