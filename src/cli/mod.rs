@@ -1,4 +1,4 @@
-//! The command line. `main.rs` parses [`Cli`] and calls [`run`]; each subcommand lives in
+//! The command line. `main.rs` parses [`Cli`] and calls [`run()`]; each subcommand lives in
 //! its own file and returns the process exit code (README.md, "Exit codes": 0 passed, 1 a target
 //! failed, 2 usage or configuration error, 3 the prober could not verify).
 

@@ -4,11 +4,11 @@
 //! The rules read the series `journeyprobe serve` exports, chiefly the counter
 //! `journeyprobe_runs_total{probe,kind,outcome,reason}`, and come in three groups:
 //!
-//! - **`journeyprobe-bpm`** ([`bpm`]): per BPM and window, `journeyprobe:bpm_ratio{bpm,window}`
+//! - **`journeyprobe-bpm`** (`bpm.rs`): per BPM and window, `journeyprobe:bpm_ratio{bpm,window}`
 //!   (successes / measured runs), and alerts when the ratio leaves its band.
-//! - **`journeyprobe-burn-rate`** ([`burn`]): per journey, failure ratios over the windows of
+//! - **`journeyprobe-burn-rate`** (`burn.rs`): per journey, failure ratios over the windows of
 //!   the SRE workbook's multi-window, multi-burn-rate alerts, and those alerts.
-//! - **`journeyprobe-prober`** ([`prober`]): the prober's own health — too many errors, a
+//! - **`journeyprobe-prober`** (`prober.rs`): the prober's own health — too many errors, a
 //!   probe that stopped running or is scheduled nowhere, no prober at all.
 //!
 //! Choices shared by all of them:

@@ -4,19 +4,19 @@
 //!   below it), the expected band, the state in words and colour, a 24 h chart (one point
 //!   per 5 minutes of countable runs, band shaded, change events flagged) and, for a BPM out
 //!   of band, **what changed**: the change events from an hour before it left its band
-//!   until now ([`band`] defines "left its band"). Then every probe: kind, last attempt with
+//!   until now (`band.rs` defines "left its band"). Then every probe: kind, last attempt with
 //!   its reason, last success, last failure, next run (last start + `every`), runbook and
 //!   incident links.
 //! - `/runs/{id}` — one attempt: outcome, reason, where it happened and the message, the
 //!   prerequisite checks, the step timeline, the screenshot inline, links to every artifact,
 //!   and the run's other attempts.
-//! - `/runs/{id}/artifacts/{name}` — an artifact of that run ([`files`] says what is
+//! - `/runs/{id}/artifacts/{name}` — an artifact of that run (`files.rs` says what is
 //!   refused).
 //! - `/assets/{name}` — uPlot and the board's own CSS and script, embedded in the binary.
 //!
 //! Pages are rendered on the server from the plan and the history, as BPM ratios are:
 //! errors never count. Every string from history or configuration is escaped
-//! ([`html::Esc`]); pages carry a Content-Security-Policy that allows only this server's
+//! (`html::Esc`); pages carry a Content-Security-Policy that allows only this server's
 //! own scripts, styles and images, so a string that slipped through could still not run.
 //! Reads only: nothing here writes to the history.
 
