@@ -11,6 +11,7 @@ import concurrent.futures
 import json
 import os
 import pathlib
+import re
 import socket
 import subprocess
 import sys
@@ -111,12 +112,32 @@ def blackbox(base, dns, n, workdir):
             ok = list(pool.map(probe, urls))
         wall = time.perf_counter() - t0
         cpu1, hwm = proc_usage(proc.pid)
-        return {"tool": "blackbox_exporter", "checks": len(urls), "failed": ok.count(False),
-                "wall_s": wall, "cpu_s": cpu1 - cpu0, "max_rss_kb": hwm,
-                "client_ceiling": ceiling}
+        row = {"tool": "blackbox_exporter", "checks": len(urls), "failed": ok.count(False),
+               "wall_s": wall, "cpu_s": cpu1 - cpu0, "max_rss_kb": hwm,
+               "client_ceiling": ceiling}
+        row["wrk"] = wrk_rates(listen, base, f"{host}:{port}", proc.pid)
+        return row
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def wrk_rates(listen, base, dns, pid):
+    """The exporter at its own limit: Debian's wrk (C, 2 threads, 16 connections) on each
+    module for 5 s. None without wrk."""
+    if subprocess.run(["sh", "-c", "command -v wrk"], capture_output=True).returncode != 0:
+        return None
+    rates = {}
+    for module, target in (("http_2xx", f"{base}/healthz"), ("dns_lab", dns)):
+        cpu0, _ = proc_usage(pid)
+        out = subprocess.run(["wrk", "-t2", f"-c{CONCURRENCY}", "-d5s",
+                              f"http://{listen}/probe?module={module}&target={target}"],
+                             capture_output=True, text=True).stdout
+        cpu1, _ = proc_usage(pid)
+        total = int(re.search(r"(\d+) requests in", out).group(1))
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        rates[module] = {"per_s": rate, "cpu_ms_per_probe": (cpu1 - cpu0) * 1000 / max(total, 1)}
+    return rates
 
 
 def main():
@@ -135,6 +156,11 @@ def main():
     print(f"the client that sends blackbox_exporter its /probe requests manages "
           f"{bb['client_ceiling']:.0f} requests/s to an endpoint that does no probing: "
           "blackbox_exporter's throughput here is at most that.")
+    if bb.get("wrk"):
+        w = bb["wrk"]
+        print("blackbox_exporter at its own limit (wrk, 16 connections, 5 s per module): "
+              + ", ".join(f"{m} {v['per_s']:.0f}/s at {v['cpu_ms_per_probe']:.3f} ms CPU per probe"
+                          for m, v in w.items()))
     print("blackbox_exporter's CPU excludes that client; journeyprobe's includes its start-up "
           "and config load.")
     if any(r["failed"] for r in rows):
