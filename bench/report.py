@@ -13,16 +13,17 @@ def percentile(values, p):
 
 
 def journeyprobe(path):
-    durations, cpu, rss, failures = [], None, None, 0
+    durations, cpu, rss, failures, overhead = [], None, None, 0, []
     for line in path.read_text().splitlines():
         v = json.loads(line)
         if v.get("kind") == "journey":
             durations.append(v["duration_ms"])
             failures += v["outcome"] != "success"
+            overhead += [s["overhead_ms"] for s in v["steps"] if "overhead_ms" in s]
         elif "prober_usage" in v:
             cpu, rss = v["prober_usage"]["cpu_ms"], v["prober_usage"]["max_rss_kb"]
     return {"tool": "journeyprobe (no pool)", "durations_ms": durations, "failures": failures,
-            "cpu_ms": cpu, "max_rss_kb": rss}
+            "cpu_ms": cpu, "max_rss_kb": rss, "overhead_ms": overhead}
 
 
 def main(folder):
@@ -40,6 +41,11 @@ def main(folder):
         rss = r["max_rss_kb"] / 1024 if r["max_rss_kb"] is not None else float("nan")
         print(f"{r['tool']:<24}{len(ds):>6}{r['failures']:>8}{med:>11.0f}"
               f"{percentile(ds, 95):>9.0f}{base / med:>9.2f}{cpu:>12.1f}{rss:>13.1f}")
+    ov = rows[0]["overhead_ms"]
+    if ov:
+        print(f"\njourneyprobe's own time per step (outside WebDriver round trips and auto-wait "
+              f"pauses), {len(ov)} steps: median {percentile(ov, 50):.1f} ms, "
+              f"p95 {percentile(ov, 95):.1f} ms, max {max(ov):.1f} ms")
     print("\njp/tool: journeyprobe's median over the tool's (below 1: journeyprobe is faster).")
     print("CPU and RSS: the prober process itself; browsers and chromedriver are excluded.")
     if any(r["failures"] for r in rows):

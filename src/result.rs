@@ -67,6 +67,10 @@ pub struct StepRecord {
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Of `duration_ms`, the time journeyprobe itself spent: not waiting on the WebDriver
+    /// server, not pausing between auto-wait probes. Absent for a step that did not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overhead_ms: Option<f64>,
 }
 
 impl StepRecord {
@@ -80,6 +84,7 @@ impl StepRecord {
             status: StepStatus::Skipped,
             duration_ms: 0.0,
             message: None,
+            overhead_ms: None,
         }
     }
 

@@ -313,6 +313,18 @@ fn repeat_runs_a_journey_n_times_and_summarises_each_journey() {
     let lines = json_results(&out);
     let runs: Vec<_> = lines.iter().filter(|l| l["probe"] == "login").collect();
     assert_eq!(runs.len(), 3, "each run reported on its own");
+    // Each step that ran says how much of it was journeyprobe's own time.
+    for r in &runs {
+        for step in r["steps"].as_array().unwrap() {
+            let own = step["overhead_ms"]
+                .as_f64()
+                .expect("overhead_ms on a step that ran");
+            assert!(
+                (0.0..=step["duration_ms"].as_f64().unwrap()).contains(&own),
+                "{step}"
+            );
+        }
+    }
     let summary = &lines
         .iter()
         .find(|l| l.get("repeat_summary").is_some())

@@ -41,6 +41,27 @@ pub const CHROMIUM_ARGS: &[&str] = &[
     "--window-size=1280,800",
 ];
 
+/// Where a session's time went.
+#[derive(Debug, Default)]
+struct Clock {
+    webdriver: std::sync::atomic::AtomicU64,
+    paused: std::sync::atomic::AtomicU64,
+}
+
+impl Clock {
+    fn add_webdriver(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.webdriver
+            .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn add_paused(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.paused
+            .fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// What the browser should look like.
 #[derive(Clone, Debug, Default)]
 pub struct BrowserOptions {
@@ -121,6 +142,9 @@ pub struct Session {
     /// No command outlives this instant, grace included: the run's own deadline minus the
     /// time kept to close the session.
     limit: Instant,
+    /// Time spent waiting on the WebDriver server, and time spent in auto-wait pauses: what
+    /// is left of a step is the prober's own overhead (`StepRecord::overhead_ms`).
+    clock: Clock,
 }
 
 impl Session {
@@ -146,7 +170,11 @@ impl Session {
                 )));
             }
         };
-        Ok(Session { client, limit })
+        Ok(Session {
+            client,
+            limit,
+            clock: Clock::default(),
+        })
     }
 
     pub fn client(&self) -> &Client {
@@ -175,6 +203,22 @@ impl Session {
         self.bounded(deadline, what, true, fut).await
     }
 
+    /// Nanoseconds spent waiting on the WebDriver server, and in auto-wait pauses, so far.
+    pub fn clock(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.clock.webdriver.load(Relaxed),
+            self.clock.paused.load(Relaxed),
+        )
+    }
+
+    /// An auto-wait pause (counted apart from the prober's own time).
+    pub async fn pause(&self, d: Duration) {
+        let t = std::time::Instant::now();
+        tokio::time::sleep(d).await;
+        self.clock.add_paused(t.elapsed());
+    }
+
     async fn bounded<T, F>(
         &self,
         deadline: Instant,
@@ -185,7 +229,10 @@ impl Session {
     where
         F: Future<Output = Result<T, CmdError>>,
     {
-        match tokio::time::timeout_at((deadline + GRACE).min(self.limit), fut).await {
+        let started = std::time::Instant::now();
+        let answered = tokio::time::timeout_at((deadline + GRACE).min(self.limit), fut).await;
+        self.clock.add_webdriver(started.elapsed());
+        match answered {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(classify_cmd(&e, what, navigating)),
             Err(_) => Err(Classified {

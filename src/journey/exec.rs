@@ -231,7 +231,7 @@ where
         match ctx.session.call_navigating(ctx.deadline, what, f(el)).await {
             Ok(()) => return Ok(()),
             Err(c) if c.retryable && Instant::now() < ctx.deadline => {
-                tokio::time::sleep(POLL).await;
+                ctx.session.pause(POLL).await;
             }
             Err(c) => return Err(timed_out(ctx, c.problem)),
         }
@@ -389,7 +389,7 @@ async fn select(ctx: &StepCtx<'_>, target: &Locator, option: &SelectBy) -> Resul
         if Instant::now() >= ctx.deadline {
             return Err(timed_out(ctx, last));
         }
-        tokio::time::sleep(POLL).await;
+        ctx.session.pause(POLL).await;
     }
 }
 
@@ -532,7 +532,7 @@ async fn assert_visible(ctx: &StepCtx<'_>, target: &Locator, min: f64) -> Result
         if Instant::now() >= ctx.deadline {
             return Err(timed_out(ctx, problem));
         }
-        tokio::time::sleep(POLL).await;
+        ctx.session.pause(POLL).await;
     }
 }
 

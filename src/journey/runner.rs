@@ -214,6 +214,7 @@ async fn run_steps(
         }
         obs.step_started(j, step);
         let began = Instant::now();
+        let clock = session.clock();
         let budget = step.timeout.unwrap_or(j.step_timeout);
         let limited = began + budget > body_deadline;
         let mut ctx = StepCtx {
@@ -250,6 +251,7 @@ async fn run_steps(
                 .as_ref()
                 .err()
                 .map(|p| j.redactor.redact(&p.message)),
+            overhead_ms: Some(overhead(began.elapsed(), clock, session.clock())),
         };
         obs.step_finished(j, &record);
         if outcome.is_ok() {
@@ -266,6 +268,14 @@ async fn run_steps(
         result.steps.push(record);
     }
     failure
+}
+
+/// What is left of a step's time once WebDriver round trips and auto-wait pauses are taken
+/// out: the prober's own work (scripts' results parsed, deadlines computed, records made).
+fn overhead(total: Duration, before: (u64, u64), after: (u64, u64)) -> f64 {
+    let waited = (after.0 - before.0) + (after.1 - before.1);
+    let own = total.saturating_sub(Duration::from_nanos(waited));
+    ms(own)
 }
 
 /// `--trace` and `--slow-mo`: a screenshot of the page the step left, then the pause.

@@ -135,6 +135,7 @@ pub(crate) mod fixtures {
         });
         r.message = Some("contrast 1:1 is below 3".into());
         let step = |index, label: &str, status, ms| StepRecord {
+            overhead_ms: None,
             index,
             label: label.into(),
             named: false,
