@@ -525,6 +525,8 @@ steps:
   - fill: { selector: "#password", value: "${password}" }
   - click: "button[type=submit]"
     timeout: 1500ms
+  - assert_url: "/dashboard$"
+    timeout: 1500ms
 "##,
     )
     .unwrap();
@@ -542,8 +544,14 @@ steps:
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");
-    assert_eq!(r["reason"], "navigation_timeout", "{r:#}");
-    assert_eq!(r["phase"]["index"], 4, "{r:#}");
+    // chromedriver usually waits for the navigation the click starts, and then the click
+    // times out. When the form's navigation starts after chromedriver has looked for one (a
+    // race inside chromedriver, seen on a busy machine), the click returns at once and the
+    // next step is the one that finds the page has not arrived: hence journeys end with an
+    // assertion (journeys/README.md). Either way it is the target's failure, never an error.
+    let at_click = r["reason"] == "navigation_timeout" && r["phase"]["index"] == 4;
+    let after_click = r["reason"] == "assertion_failed" && r["phase"]["index"] == 5;
+    assert!(at_click || after_click, "{r:#}");
 }
 
 /// Run a one-step `assert_visible` journey on the lab's /contrast page.
