@@ -10,6 +10,7 @@ macro_rules! say {
 pub mod demo;
 pub mod event;
 pub mod faultlab;
+pub mod incident;
 pub mod interrupt;
 pub mod list;
 pub mod repro;

@@ -9,7 +9,6 @@ use super::run::{Batch, Options, run_batch};
 use crate::config::file::parse_recorded;
 use crate::config::{Journey, ProcessEnv};
 use crate::history::History;
-use crate::journey::Interactive;
 use crate::outcome::exit_code;
 use crate::report::live::Live;
 
@@ -36,18 +35,8 @@ pub struct Args {
     /// Where the run leaves screenshots, page HTML, console log and step timeline.
     #[arg(long, value_name = "DIR", default_value = "journeyprobe-artifacts")]
     pub artifacts: PathBuf,
-    /// Show the browser window (needs a display).
-    #[arg(long)]
-    pub headed: bool,
-    /// Pause this long after every step.
-    #[arg(long, value_name = "DURATION", value_parser = super::run::slow_mo)]
-    pub slow_mo: Option<std::time::Duration>,
-    /// On a failure, keep the browser open until Enter is pressed.
-    #[arg(long)]
-    pub pause_on_failure: bool,
-    /// Keep a screenshot after every step.
-    #[arg(long)]
-    pub trace: bool,
+    #[command(flatten)]
+    pub incident: super::incident::IncidentArgs,
     /// The `envs:` block serve ran with (`--env`), for vars not recorded with the run
     /// because they hold a secret.
     #[arg(long, value_name = "NAME")]
@@ -55,12 +44,10 @@ pub struct Args {
 }
 
 pub async fn run(a: Args) -> i32 {
-    if a.headed && !super::run::has_display() {
-        eprintln!(
-            "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set"
-        );
-        return super::EXIT_CONFIG;
-    }
+    let interactive = match a.incident.interactive() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
     let journey = match load(a.run_id, &a.data_dir, a.env.as_deref()).await {
         Ok(j) => j,
         Err(msg) => {
@@ -72,12 +59,7 @@ pub async fn run(a: Args) -> i32 {
         webdriver: a.webdriver,
         artifacts: Some(a.artifacts),
         retries: Some(0),
-        interactive: Interactive {
-            headed: a.headed,
-            slow_mo: a.slow_mo.unwrap_or_default(),
-            pause_on_failure: a.pause_on_failure,
-            trace: a.trace,
-        },
+        interactive,
         repeat: 1,
     };
     let live = Live::stdout(a.format == super::Format::Json);

@@ -44,7 +44,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "journeyprobe-artifacts")]
     pub artifacts: PathBuf,
     /// Keep no artifacts at all.
-    #[arg(long, conflicts_with = "artifacts")]
+    #[arg(long, conflicts_with_all = ["artifacts", "trace"])]
     pub no_artifacts: bool,
     /// Give every probe N extra attempts after one that failed or errored (0 to 5),
     /// instead of its own `retries:`. A pass on a retry exits 0 and is reported as flaky.
@@ -64,23 +64,8 @@ pub struct Args {
     /// outcomes and the median, p95, min and max duration (JSON: a `repeat_summary` line).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Measuring")]
     pub repeat: u32,
-    /// Show the browser window instead of running headless (needs a display).
-    #[arg(long, help_heading = "Reproducing an incident")]
-    pub headed: bool,
-    /// Pause this long after every step (e.g. 500ms); each journey's timeout grows to match.
-    #[arg(long, value_name = "DURATION", value_parser = slow_mo, help_heading = "Reproducing an incident")]
-    pub slow_mo: Option<std::time::Duration>,
-    /// When a journey fails, keep its browser open as the failure left it until Enter is
-    /// pressed (at most an hour).
-    #[arg(long, help_heading = "Reproducing an incident")]
-    pub pause_on_failure: bool,
-    /// Keep a screenshot (secrets masked) after every step, in the artifacts folder.
-    #[arg(
-        long,
-        conflicts_with = "no_artifacts",
-        help_heading = "Reproducing an incident"
-    )]
-    pub trace: bool,
+    #[command(flatten)]
+    pub incident: super::incident::IncidentArgs,
     /// After the run, post a deploy event with this ID (the version) and the run's verdict
     /// to a running serve (needs --service and --events-url; token from
     /// JOURNEYPROBE_EVENTS_TOKEN).
@@ -142,14 +127,10 @@ impl Options {
 
 pub async fn run(args: Args) -> i32 {
     let started = std::time::SystemTime::now();
-    if args.headed && !has_display() {
-        eprintln!(
-            "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set; \
-             run it in a desktop session, under xvfb-run, or without --headed (then --trace \
-             keeps a screenshot of every step)"
-        );
-        return super::EXIT_CONFIG;
-    }
+    let interactive = match args.incident.interactive() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
     let paths = super::default_paths(args.paths);
     let environment = args.env.as_deref();
     let selection = match load_selected(&paths, &args.probes, args.only, environment, &ProcessEnv) {
@@ -176,12 +157,7 @@ pub async fn run(args: Args) -> i32 {
         webdriver: args.webdriver,
         artifacts: (!args.no_artifacts).then_some(args.artifacts),
         retries: args.retries,
-        interactive: Interactive {
-            headed: args.headed,
-            slow_mo: args.slow_mo.unwrap_or_default(),
-            pause_on_failure: args.pause_on_failure,
-            trace: args.trace,
-        },
+        interactive,
         repeat: args.repeat,
     };
     let interrupt = Interrupt::install();
@@ -455,21 +431,6 @@ pub async fn run_batch(
         interrupt.disarm();
     }
     results
-}
-
-/// `--slow-mo`: a duration up to a minute.
-pub(super) fn slow_mo(s: &str) -> Result<std::time::Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
-    if d > crate::journey::runner::MAX_SLOW_MO {
-        return Err("at most 1m: slow motion is for watching steps, not for waiting".into());
-    }
-    Ok(d)
-}
-
-pub(super) fn has_display() -> bool {
-    ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
 /// `--deploy`: tell a running serve that this deploy happened and how its smoke check
