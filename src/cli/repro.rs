@@ -35,12 +35,12 @@ pub struct Args {
     /// Where the run leaves screenshots, page HTML, console log and step timeline.
     #[arg(long, value_name = "DIR", default_value = "journeyprobe-artifacts")]
     pub artifacts: PathBuf,
-    #[command(flatten)]
-    pub incident: super::incident::IncidentArgs,
     /// The `envs:` block serve ran with (`--env`), for vars not recorded with the run
     /// because they hold a secret.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    #[command(flatten)]
+    pub incident: super::incident::IncidentArgs,
 }
 
 pub async fn run(a: Args) -> i32 {
