@@ -12,7 +12,7 @@ def percentile(values, p):
     return s[rank - 1]
 
 
-def journeyprobe(path):
+def journeyprobe(path, tool):
     durations, cpu, rss, failures, overhead = [], None, None, 0, []
     for line in path.read_text().splitlines():
         v = json.loads(line)
@@ -22,13 +22,14 @@ def journeyprobe(path):
             overhead += [s["overhead_ms"] for s in v["steps"] if "overhead_ms" in s]
         elif "prober_usage" in v:
             cpu, rss = v["prober_usage"]["cpu_ms"], v["prober_usage"]["max_rss_kb"]
-    return {"tool": "journeyprobe (no pool)", "durations_ms": durations, "failures": failures,
+    return {"tool": tool, "durations_ms": durations, "failures": failures,
             "cpu_ms": cpu, "max_rss_kb": rss, "overhead_ms": overhead}
 
 
 def main(folder):
     d = pathlib.Path(folder)
-    rows = [journeyprobe(d / "journeyprobe.jsonl")]
+    rows = [journeyprobe(d / "journeyprobe.jsonl", "journeyprobe (pool)"),
+            journeyprobe(d / "journeyprobe-nopool.jsonl", "journeyprobe (no pool)")]
     for name in ("playwright", "selenium"):
         rows.append(json.loads((d / f"{name}.json").read_text()))
     base = percentile(rows[0]["durations_ms"], 50)
@@ -46,7 +47,8 @@ def main(folder):
         print(f"\njourneyprobe's own time per step (outside WebDriver round trips and auto-wait "
               f"pauses), {len(ov)} steps: median {percentile(ov, 50):.1f} ms, "
               f"p95 {percentile(ov, 95):.1f} ms, max {max(ov):.1f} ms")
-    print("\njp/tool: journeyprobe's median over the tool's (below 1: journeyprobe is faster).")
+    print("\njp/tool: journeyprobe's median (pool on) over the tool's (below 1: journeyprobe is "
+          "faster).")
     print("CPU and RSS: the prober process itself; browsers and chromedriver are excluded.")
     if any(r["failures"] for r in rows):
         sys.exit(1)

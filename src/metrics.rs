@@ -58,6 +58,7 @@ pub struct Metrics {
     last_success: GaugeVec,
     interval: GaugeVec,
     sessions: IntGauge,
+    pool: crate::browser::pool::PoolMetrics,
     browser_slots: IntGauge,
     check_slots: IntGauge,
     reload_ok: IntGauge,
@@ -158,6 +159,50 @@ impl Metrics {
                 "journeyprobe_webdriver_sessions_in_use",
                 "Browser sessions open right now.",
             ),
+            pool: {
+                let sessions = IntGaugeVec::new(
+                    opts(
+                        "journeyprobe_pool_sessions",
+                        "Pooled browser sessions by state: warm (reset, waiting for a run), busy (in a run), resetting.",
+                    ),
+                    &["state"],
+                )
+                .expect("valid metric");
+                registry
+                    .register(Box::new(sessions.clone()))
+                    .expect("unique");
+                let recycled = counter(
+                    "journeyprobe_pool_recycled_total",
+                    "Pooled sessions closed and replaced, by reason: error, failure, max_runs, memory, reset_failed, dead, evicted.",
+                    &["reason"],
+                );
+                for r in crate::browser::pool::Recycle::ALL {
+                    recycled.with_label_values(&[r.as_str()]);
+                }
+                let checkouts = counter(
+                    "journeyprobe_pool_checkouts_total",
+                    "Journey runs by the session they got: warm (reused from the pool) or new (opened for the run).",
+                    &["session"],
+                );
+                for s in ["warm", "new"] {
+                    checkouts.with_label_values(&[s]);
+                }
+                let reset = prometheus::Histogram::with_opts(
+                    HistogramOpts::new(
+                        "journeyprobe_pool_reset_duration_seconds",
+                        "Time to reset a session between runs (new tab; storage, cookies and cache cleared), off the runs' clock.",
+                    )
+                    .buckets(STEP_BUCKETS.to_vec()),
+                )
+                .expect("valid metric");
+                registry.register(Box::new(reset.clone())).expect("unique");
+                crate::browser::pool::PoolMetrics {
+                    sessions,
+                    checkouts,
+                    recycled,
+                    reset,
+                }
+            },
             browser_slots: int_gauge(
                 "journeyprobe_browser_slots",
                 "Browser sessions allowed at once (browser_slots).",
@@ -335,6 +380,10 @@ impl Metrics {
 
     pub fn sessions(&self) -> &IntGauge {
         &self.sessions
+    }
+
+    pub fn pool(&self) -> crate::browser::pool::PoolMetrics {
+        self.pool.clone()
     }
 
     pub fn slots(&self, browser: usize, checks: usize) {

@@ -156,6 +156,9 @@ pub struct RunResult {
     pub incident: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
+    /// A journey's browser session: `warm` (reused from the pool, reset before) or `new`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<&'static str>,
 }
 
 impl RunResult {
@@ -183,6 +186,7 @@ impl RunResult {
             teardown_error: None,
             incident: Vec::new(),
             runbook: None,
+            session: None,
         }
     }
 

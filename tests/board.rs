@@ -66,7 +66,8 @@ fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screen
     let real = rt.block_on(async {
         let env = RunEnv {
             webdriver: browser.driver().url().to_string(),
-            driver: Some(browser.driver()),
+            driver: Some(browser.driver().clone()),
+            pool: None,
             browser_binary: journeyprobe::browser::driver::find_chromium(),
             artifacts: Some(artifacts.clone()),
             cancel: Default::default(),

@@ -116,6 +116,12 @@ fn bpm_follows_faults_and_ignores_prober_errors() {
     });
     assert_eq!(ratio(&m, "login"), Some(1.0), "{}", m.journeyprobe_only());
     assert_eq!(state(&m, "login", "in_band"), 1.0);
+    // The second run got the first one's browser, warm.
+    assert!(
+        m.count("journeyprobe_pool_checkouts_total", &[("session", "warm")]) >= 1.0,
+        "{}",
+        m.journeyprobe_only()
+    );
     assert_eq!(
         m.get("journeyprobe_bpm_expected_min", &[("bpm", "login")]),
         Some(0.95)
@@ -159,7 +165,17 @@ fn bpm_follows_faults_and_ignores_prober_errors() {
 
     // The prober breaks: chromedriver is killed in the middle of a run. That run is an
     // error; the next run gets a new chromedriver; the BPM counts neither errors.
+    // It hits a run on a warm session from the pool (the acceptance of the pool: that
+    // run is an error, the next one succeeds on a new session).
     lab.set(Faults::default());
+    serve.wait_for(
+        "a warm session and no run in flight",
+        Duration::from_secs(30),
+        |m| {
+            m.get("journeyprobe_pool_sessions", &[("state", "warm")]) == Some(1.0)
+                && m.count("journeyprobe_webdriver_sessions_in_use", &[]) == 0.0
+        },
+    );
     serve.wait_for("a run in flight", Duration::from_secs(30), |m| {
         m.count("journeyprobe_webdriver_sessions_in_use", &[]) >= 1.0
     });
@@ -202,6 +218,39 @@ fn bpm_follows_faults_and_ignores_prober_errors() {
         new_drivers.len() == 1 && new_drivers[0] != drivers[0],
         "a new chromedriver: {new_drivers:?}"
     );
+    // The browser that saw the error was not kept; nor were those that saw failures.
+    let recycled = |m: &common::serve::Metrics, reason: &str| {
+        m.count("journeyprobe_pool_recycled_total", &[("reason", reason)])
+    };
+    assert!(
+        recycled(&m, "error") >= 1.0 && recycled(&m, "failure") >= 1.0,
+        "{}",
+        m.journeyprobe_only()
+    );
+
+    // chromedriver dies while its session waits warm in the pool: the pool notices before
+    // handing it out, and the next run succeeds on a new session (no error).
+    let m = serve.wait_for(
+        "a warm session and no run in flight",
+        Duration::from_secs(30),
+        |m| {
+            m.get("journeyprobe_pool_sessions", &[("state", "warm")]) == Some(1.0)
+                && m.count("journeyprobe_webdriver_sessions_in_use", &[]) == 0.0
+        },
+    );
+    let (errors, ok, dead) = (
+        error(&m, "login"),
+        success(&m, "login"),
+        recycled(&m, "dead"),
+    );
+    unsafe { libc::kill(new_drivers[0], libc::SIGKILL) };
+    let m = serve.wait_for(
+        "a success after the idle session's chromedriver died",
+        Duration::from_secs(30),
+        |m| success(m, "login") > ok,
+    );
+    assert_eq!(error(&m, "login"), errors, "{}", m.journeyprobe_only());
+    assert!(recycled(&m, "dead") > dead, "{}", m.journeyprobe_only());
     let metrics_text = serve.metrics().0;
     let log = serve.log_text();
     drop(serve);

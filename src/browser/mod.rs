@@ -4,6 +4,7 @@
 
 pub mod classify;
 pub mod driver;
+pub mod pool;
 pub mod scripts;
 pub mod session;
 pub mod supervisor;

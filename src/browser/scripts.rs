@@ -242,3 +242,19 @@ const available = opts.slice(0, 20).map((o) => norm(o.label || o.text));
 if (option && option.disabled) return { option: null, is_select: true, disabled: true, available };
 return { option, is_select: true, disabled: false, available };
 "#;
+
+/// `focus_for_fill(el)` → true when `el` is a text field that now has the focus with all its
+/// text selected, so that one `Input.insertText` replaces it (what Playwright's `fill` does);
+/// false for anything else (date pickers, content-editable, read-only), which are typed into
+/// key by key instead.
+pub const FOCUS_FOR_FILL: &str = r#"
+const el = arguments[0];
+const TEXT = ['text', 'email', 'password', 'search', 'tel', 'url', 'number', ''];
+const field = (el instanceof HTMLTextAreaElement) ||
+  (el instanceof HTMLInputElement && TEXT.includes((el.getAttribute('type') || '').toLowerCase()));
+if (!field || el.readOnly || el.disabled) return false;
+el.focus();
+if (document.activeElement !== el) return false;
+el.select();
+return true;
+"#;

@@ -139,6 +139,11 @@ pub struct Found {
 
 pub struct Session {
     client: Client,
+    /// The WebDriver session id (for vendor commands such as Chrome DevTools calls).
+    id: String,
+    /// Origins the session's pages were seen on (goto targets, every probed page): what a
+    /// pooled session's isolation reset clears.
+    origins: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// No command outlives this instant, grace included: the run's own deadline minus the
     /// time kept to close the session.
     limit: Instant,
@@ -170,11 +175,56 @@ impl Session {
                 )));
             }
         };
+        let id = match tokio::time::timeout_at(deadline, client.session_id()).await {
+            Ok(Ok(Some(id))) => id,
+            _ => String::new(),
+        };
         Ok(Session {
             client,
+            id,
+            origins: Default::default(),
             limit,
             clock: Clock::default(),
         })
+    }
+
+    /// Move the instant no command may outlive (a pooled session serves many runs).
+    pub fn set_limit(&mut self, limit: Instant) {
+        self.limit = limit;
+    }
+
+    /// Remember the origin of a page the session showed (http and https only).
+    pub fn saw(&self, url: &str) {
+        if let Ok(u) = url::Url::parse(url)
+            && matches!(u.scheme(), "http" | "https")
+            && let Ok(mut o) = self.origins.lock()
+        {
+            o.insert(u.origin().ascii_serialization());
+        }
+    }
+
+    /// The origins seen so far, forgetting them.
+    pub fn take_origins(&self) -> Vec<String> {
+        self.origins
+            .lock()
+            .map(|mut o| std::mem::take(&mut *o).into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A Chrome DevTools Protocol command through chromedriver
+    /// (`POST /session/{id}/goog/cdp/execute`).
+    pub async fn cdp(
+        &self,
+        deadline: Instant,
+        cmd: &'static str,
+        params: Value,
+    ) -> Result<Value, Classified> {
+        let c = Cdp {
+            session: self.id.clone(),
+            cmd,
+            params,
+        };
+        self.call(deadline, cmd, self.client.issue_cmd(c)).await
     }
 
     pub fn client(&self) -> &Client {
@@ -279,6 +329,9 @@ impl Session {
         let v = self
             .call(deadline, what, self.client.execute(scripts::PROBE, args))
             .await?;
+        if let Some(href) = v.get("href").and_then(Value::as_str) {
+            self.saw(href);
+        }
         serde_json::from_value(v).map_err(|e| Classified {
             problem: Problem::new(
                 Reason::WebdriverError,
@@ -307,5 +360,34 @@ impl Session {
                 "closing the session did not finish in time",
             )),
         }
+    }
+}
+
+/// chromedriver's Chrome DevTools passthrough.
+struct Cdp {
+    session: String,
+    cmd: &'static str,
+    params: Value,
+}
+
+/// The parameters may hold a secret (the text a fill inserts): never shown.
+impl std::fmt::Debug for Cdp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Cdp({})", self.cmd)
+    }
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        _session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", self.session))
+    }
+
+    fn method_and_body(&self, _url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -61,6 +61,7 @@ pub async fn run(a: Args) -> i32 {
         retries: Some(0),
         interactive,
         repeat: 1,
+        pool: false,
     };
     let live = Live::stdout(a.format == super::Format::Json);
     let interrupt = Interrupt::install();

@@ -7,6 +7,8 @@
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -14,6 +16,7 @@ use super::interrupt::Interrupt;
 
 use super::Format;
 use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
+use crate::browser::pool::{Pool, PoolSettings};
 use crate::check::{CheckEnv, attribute, run_check};
 use crate::config::{self, Check, Env, Journey, ProcessEnv};
 use crate::journey::{Interactive, Phase, RunEnv, RunResult, run_journey};
@@ -64,6 +67,10 @@ pub struct Args {
     /// outcomes and the median, p95, min and max duration (JSON: a `repeat_summary` line).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Measuring")]
     pub repeat: u32,
+    /// Open a new browser session for every journey run instead of reusing one warm
+    /// session, reset between runs (journeys with `isolation: fresh` always get a new one).
+    #[arg(long)]
+    pub no_pool: bool,
     #[command(flatten)]
     pub incident: super::incident::IncidentArgs,
     /// After the run, post a deploy event with this ID (the version) and the run's verdict
@@ -116,6 +123,8 @@ pub struct Options {
     pub interactive: Interactive,
     /// `--repeat`: runs of each journey.
     pub repeat: u32,
+    /// Reuse a warm session between runs (not `--no-pool`).
+    pub pool: bool,
 }
 
 impl Options {
@@ -159,6 +168,7 @@ pub async fn run(args: Args) -> i32 {
         retries: args.retries,
         interactive,
         repeat: args.repeat,
+        pool: !args.no_pool,
     };
     let interrupt = Interrupt::install();
     let mut runs = run_checks(&selection.checks, &opts, &live, interrupt.token()).await;
@@ -360,7 +370,7 @@ pub async fn run_batch(
         None => match start_driver(cancel).await {
             Ok(d) => {
                 let url = d.url().to_string();
-                (Some(d), url)
+                (Some(Arc::new(d)), url)
             }
             // No driver, no attempt: retrying cannot help, the driver will not appear.
             Err(problem) => {
@@ -378,9 +388,14 @@ pub async fn run_batch(
     if let Some(d) = &driver {
         interrupt.arm(d.kill_handle());
     }
+    // Runs go one after another: one warm session serves them all (a single run has
+    // nothing to reuse it for).
+    let several = journeys.len() * opts.repeat.max(1) as usize > 1;
+    let pool = (opts.pool && several).then(|| Pool::new(PoolSettings::new(1), None));
     let env = RunEnv {
         webdriver: url,
-        driver: driver.as_ref(),
+        driver: driver.clone(),
+        pool: pool.clone(),
         browser_binary: if driver.is_some() {
             find_chromium()
         } else {
@@ -426,8 +441,15 @@ pub async fn run_batch(
         results.push(run);
     }
     drop(env);
+    if let Some(pool) = pool {
+        pool.close(Duration::from_secs(5)).await;
+    }
     if let Some(d) = driver {
-        d.stop().await;
+        match Arc::try_unwrap(d) {
+            Ok(d) => d.stop().await,
+            // A session still closing holds it: its browsers go down with it at once.
+            Err(d) => d.kill_handle().kill_now(),
+        }
         interrupt.disarm();
     }
     results

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use crate::browser::pool::PoolSettings;
 use crate::config::service::{ServeFile, load_serve_file};
 use crate::config::{self, ProcessEnv};
 use crate::history::{History, Retention};
@@ -59,6 +60,10 @@ pub struct Args {
     /// Keep no artifacts of failed runs.
     #[arg(long)]
     pub no_artifacts: bool,
+    /// Open a new browser session for every journey run instead of reusing warm ones
+    /// (the pool; see `pool:` in journeyprobe.yaml).
+    #[arg(long)]
+    pub no_pool: bool,
     /// Take each probe file's vars from its `envs:` block NAME (see journeys/README.md).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
@@ -282,6 +287,16 @@ fn resolve(a: Args, f: ServeFile) -> Resolved {
         bpm_refresh: defaults.bpm_refresh,
         events_token: a.events_token.or(f.events_token),
         lab_url: None,
+        pool: (!a.no_pool && f.pool_enabled.unwrap_or(true)).then(|| {
+            let d = PoolSettings::new(1);
+            PoolSettings {
+                max_runs: f.pool_max_runs.unwrap_or(d.max_runs),
+                max_memory: f
+                    .pool_max_memory_mb
+                    .map_or(d.max_memory, |mb| mb * 1024 * 1024),
+                ..d
+            }
+        }),
     };
     Resolved {
         paths,

@@ -9,7 +9,7 @@ use marked_yaml::types::MarkedMappingNode;
 use marked_yaml::{LoaderOptions, Node};
 
 use super::diag::{Diags, mapping_start, start_of};
-use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Journey, Step};
+use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Isolation, Journey, Step};
 use super::reader::{Reader, join};
 use super::refs::Env;
 use super::schedule::{DEFAULT_JOURNEY_EVERY, Defaults, read_schedule};
@@ -29,6 +29,7 @@ pub const TOP_KEYS: &[&str] = &[
     "step_timeout",
     "every",
     "retries",
+    "isolation",
     "labels",
     "incident",
     "runbook",
@@ -48,6 +49,7 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "step_timeout",
     "every",
     "retries",
+    "isolation",
     "labels",
     "incident",
     "runbook",
@@ -132,6 +134,7 @@ pub(super) fn read_journey(
     let step_timeout = opt_duration(r, root, "step_timeout").unwrap_or(Some(
         timeout.map_or(DEFAULT_STEP_TIMEOUT, |t| t.min(DEFAULT_STEP_TIMEOUT)),
     ));
+    let isolation = read_isolation(r, root);
     let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
     let incident = root.get_node("incident").map(|n| read_incident(r, n));
     let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
@@ -149,6 +152,7 @@ pub(super) fn read_journey(
         step_timeout,
         every: schedule.every,
         retries: schedule.retries,
+        isolation: isolation?,
         labels: labels.unwrap_or_default(),
         incident: incident.unwrap_or_default(),
         runbook,
@@ -162,6 +166,27 @@ pub(super) fn read_journey(
             .map(|n| super::diag::position(n.span()))
             .unwrap_or((1, 1)),
     })
+}
+
+/// `isolation: pooled | fresh` (default pooled).
+fn read_isolation(r: &mut Reader, root: &MarkedMappingNode) -> Option<Isolation> {
+    let Some(node) = root.get_node("isolation") else {
+        return Some(Isolation::Pooled);
+    };
+    let value = r.literal(node, "isolation")?;
+    match value.as_str() {
+        "pooled" => Some(Isolation::Pooled),
+        "fresh" => Some(Isolation::Fresh),
+        other => {
+            r.d.hint(
+                node.span(),
+                "isolation",
+                format!("isolation '{other}' is not one of: pooled, fresh"),
+                "pooled reuses a warm browser, reset between runs; fresh opens a new browser for every run".into(),
+            );
+            None
+        }
+    }
 }
 
 /// `Some(Some(d))` set and valid, `Some(None)` set and invalid, `None` absent.
@@ -494,6 +519,23 @@ mod tests {
         }
         // The secret's value is known to the redactor, and only there.
         assert_eq!(j.redactor.redact("pw-123"), crate::redact::MASK);
+    }
+
+    #[test]
+    fn isolation_defaults_to_pooled_and_a_wrong_value_is_named() {
+        let steps = "steps:\n  - goto: http://127.0.0.1/\n";
+        let (j, _) = parse(&format!("name: a\n{steps}"));
+        assert_eq!(j.unwrap().isolation, Isolation::Pooled);
+        let (j, _) = parse(&format!("name: a\nisolation: fresh\n{steps}"));
+        assert_eq!(j.unwrap().isolation, Isolation::Fresh);
+        let (j, problems) = parse(&format!("name: a\nisolation: clean\n{steps}"));
+        assert!(j.is_none());
+        assert!(
+            problems[0].starts_with(
+                "j.yaml:2:12: isolation: isolation 'clean' is not one of: pooled, fresh"
+            ),
+            "{problems:?}"
+        );
     }
 
     #[test]

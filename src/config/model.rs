@@ -28,6 +28,8 @@ pub struct Journey {
     pub every: Duration,
     /// Extra attempts of a failed or errored run.
     pub retries: u32,
+    /// Whether a run may use a warm, reset browser from the pool.
+    pub isolation: Isolation,
     pub labels: BTreeMap<String, String>,
     pub incident: Vec<String>,
     pub runbook: Option<String>,
@@ -43,6 +45,16 @@ pub struct Journey {
     pub file: PathBuf,
     /// Line and column of the journey's `name:` value.
     pub name_at: (usize, usize),
+}
+
+/// How a journey's runs are kept apart from each other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// A warm browser from the pool: cookies, storage, cache and tabs reset between runs.
+    #[default]
+    Pooled,
+    /// A new browser with a new profile for every run.
+    Fresh,
 }
 
 /// One step of a journey.

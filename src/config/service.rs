@@ -14,6 +14,7 @@
 //! artifacts_max_mb: 1024
 //! history: { max_age: 30d, max_runs: 1000000 }
 //! events_token: ${env:JOURNEYPROBE_EVENTS_TOKEN}
+//! pool: { enabled: true, max_runs: 50, max_memory_mb: 450 }
 //! ```
 
 use std::collections::BTreeMap;
@@ -41,6 +42,7 @@ const KEYS: &[&str] = &[
     "history",
     "events_token",
     "env",
+    "pool",
 ];
 
 /// Most browser sessions at once: each Chromium takes a few hundred MB.
@@ -66,6 +68,12 @@ pub struct ServeFile {
     pub events_token: Option<String>,
     /// The `envs:` block of the probe files to use (`--env`).
     pub env: Option<String>,
+    /// `pool.enabled`: warm browser sessions reused across runs.
+    pub pool_enabled: Option<bool>,
+    /// `pool.max_runs`: runs a session serves before it is replaced.
+    pub pool_max_runs: Option<u32>,
+    /// `pool.max_memory_mb`: a browser using more is replaced after its run.
+    pub pool_max_memory_mb: Option<u64>,
 }
 
 /// Read and validate a `journeyprobe.yaml`; every problem is reported.
@@ -154,18 +162,7 @@ fn read(r: &mut Reader, root: &MarkedMappingNode) -> ServeFile {
         .get_node("shutdown_grace")
         .and_then(|n| r.duration(n, "shutdown_grace"));
     if let Some(n) = root.get_node("artifacts") {
-        f.artifacts = r.literal(n, "artifacts").and_then(|s| match s.as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => {
-                r.d.at(
-                    n.span(),
-                    "artifacts",
-                    format!("expected true or false, found '{s}'"),
-                );
-                None
-            }
-        });
+        f.artifacts = read_bool(r, n, "artifacts");
     }
     f.artifacts_max_mb = root
         .get_node("artifacts_max_mb")
@@ -178,7 +175,47 @@ fn read(r: &mut Reader, root: &MarkedMappingNode) -> ServeFile {
         .get_node("events_token")
         .and_then(|n| r.text(n, "events_token"));
     f.env = root.get_node("env").and_then(|n| r.literal(n, "env"));
+    if let Some(n) = root.get_node("pool") {
+        read_pool(r, n, &mut f);
+    }
     f
+}
+
+fn read_pool(r: &mut Reader, node: &Node, f: &mut ServeFile) {
+    let Some(m) = r.mapping(node, "pool") else {
+        return;
+    };
+    r.known_keys(m, "pool", &["enabled", "max_runs", "max_memory_mb"]);
+    if let Some(n) = m.get_node("enabled") {
+        f.pool_enabled = read_bool(r, n, &join("pool", "enabled"));
+    }
+    let at_least_one = |r: &mut Reader, key: &str, max: u32| {
+        let n = m.get_node(key)?;
+        let path = join("pool", key);
+        let v = r.count(n, &path, max)?;
+        if v == 0 {
+            r.d.at(n.span(), &path, "must be at least 1");
+            return None;
+        }
+        Some(v)
+    };
+    f.pool_max_runs = at_least_one(r, "max_runs", 1_000_000);
+    f.pool_max_memory_mb = at_least_one(r, "max_memory_mb", 1_000_000).map(u64::from);
+}
+
+fn read_bool(r: &mut Reader, n: &Node, key: &str) -> Option<bool> {
+    r.literal(n, key).and_then(|s| match s.as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => {
+            r.d.at(
+                n.span(),
+                key,
+                format!("expected true or false, found '{s}'"),
+            );
+            None
+        }
+    })
 }
 
 fn slots(r: &mut Reader, root: &MarkedMappingNode, key: &str, max: u32) -> Option<usize> {
@@ -256,6 +293,25 @@ mod tests {
         assert_eq!(f.history_max_age, Some(Duration::from_secs(2 * 86400)));
         assert_eq!(f.history_max_runs, Some(500));
         assert!(f.data_dir.unwrap().ends_with("data"));
+    }
+
+    #[test]
+    fn pool_settings_are_read_and_checked() {
+        let f = load("pool: { enabled: false, max_runs: 20, max_memory_mb: 300 }\n").unwrap();
+        assert_eq!(
+            (f.pool_enabled, f.pool_max_runs, f.pool_max_memory_mb),
+            (Some(false), Some(20), Some(300))
+        );
+        let e = load("pool:\n  enabled: maybe\n  max_runs: 0\n  size: 3\n").unwrap_err();
+        assert_eq!(
+            e,
+            [
+                "DIR/journeyprobe.yaml:2:12: pool.enabled: expected true or false, found 'maybe'",
+                "DIR/journeyprobe.yaml:3:13: pool.max_runs: must be at least 1",
+                "DIR/journeyprobe.yaml:4:3: pool.size: unknown key 'size' — expected one of: \
+                 enabled, max_runs, max_memory_mb",
+            ],
+        );
     }
 
     #[test]

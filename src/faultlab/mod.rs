@@ -8,7 +8,7 @@
 //! | route | what it does |
 //! | --- | --- |
 //! | `GET /` | 302 to `/login` |
-//! | `GET /login` | sign-in form (`#username`, `#password`, `#submit`) |
+//! | `GET /login` | sign-in form (`#username`, `#password`, `#submit`); `#remembered` says "Welcome back, {user}" once a dashboard was shown in this browser (local storage; " (this tab)" added from session storage), else "New visitor" |
 //! | `POST /login` | form-urlencoded `username`, `password`: 303 to `/dashboard` with a `session` cookie; 401 + `#error` on bad credentials; 400 on a malformed form |
 //! | `GET /dashboard` | `#welcome` "Welcome, {user}", `#region` select, `#search` box (Enter writes "Results for {query}" into `#results`), Settings link, `#logout`; without a session `#welcome` says "Please sign in" (still 200) |
 //! | `POST /logout` | drops the session, 303 to `/login` |

@@ -105,7 +105,9 @@ input, select {
 a { color: #1d4ed8; }
 "#;
 
-/// Script served as `/static/app.js`: wires the dashboard search box.
+/// Script served as `/static/app.js`: wires the dashboard search box, and remembers the
+/// signed-in user as a real site would (local storage for "welcome back" on the sign-in
+/// page, session storage for this tab), so tests can see whether storage outlived a run.
 ///
 /// Pressing Enter in `#search` writes "Results for {query}" into `#results`
 /// via `textContent` (never `innerHTML`, so a query cannot inject markup).
@@ -125,10 +127,30 @@ pub(crate) const APP_JS: &str = r#"// Fault Lab client script.
       }
     });
   }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", wire);
-  } else {
+  function remember() {
+    var card = document.querySelector("[data-user]");
+    var user = card && card.getAttribute("data-user");
+    if (user) {
+      localStorage.setItem("lab-last-user", user);
+      sessionStorage.setItem("lab-tab-user", user);
+    }
+    var note = document.getElementById("remembered");
+    if (note) {
+      var last = localStorage.getItem("lab-last-user");
+      var tab = sessionStorage.getItem("lab-tab-user");
+      note.textContent = last
+        ? "Welcome back, " + last + (tab ? " (this tab)" : "")
+        : tab ? "Signed in earlier in this tab" : "New visitor";
+    }
+  }
+  function start() {
     wire();
+    remember();
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
 "#;
@@ -190,6 +212,7 @@ pub(crate) fn login_page(error: Option<&str>, invisible_submit: bool) -> String 
     let body = format!(
         r#"<form class="card" id="login-form" method="post" action="/login" style="background-color: {CARD_BG}">
 <h1>Sign in</h1>
+<p id="remembered" role="status"></p>
 {error}<label for="username">Email</label>
 <input id="username" name="username" type="email" autocomplete="username" required>
 <label for="password">Password</label>
@@ -229,7 +252,7 @@ pub(crate) fn dashboard_page(
                 ),
             };
             format!(
-                r#"<div class="card" style="background-color: {CARD_BG}">
+                r#"<div class="card" data-user="{user}" style="background-color: {CARD_BG}">
 {welcome}
 <label for="region">Region</label>
 <select id="region" name="region">
@@ -244,7 +267,8 @@ pub(crate) fn dashboard_page(
 <form id="logout-form" method="post" action="/logout">
 <button type="submit" id="logout" class="btn btn-secondary" style="color: {BUTTON_FG}; background-color: {SECONDARY_BG}">Log out</button>
 </form>
-</div>"#
+</div>"#,
+                user = escape_html(user),
             )
         }
         None => format!(

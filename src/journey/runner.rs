@@ -14,10 +14,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::artifacts::{RunArtifacts, capture_failure};
 use super::exec::{StepCtx, execute};
+use std::sync::Arc;
+
 use crate::browser::Session;
 use crate::browser::driver::{ManagedDriver, kill_processes_using};
+use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
 use crate::browser::session::{BrowserOptions, capabilities};
-use crate::config::{Journey, Step};
+use crate::config::{Isolation, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
 use crate::result::{Phase, RunResult, StepRecord, StepStatus};
 
@@ -25,11 +28,13 @@ use crate::result::{Phase, RunResult, StepRecord, StepStatus};
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
 
 /// Where journeys run.
-pub struct RunEnv<'a> {
+pub struct RunEnv {
     /// WebDriver URL (a managed chromedriver's, or `--webdriver`).
     pub webdriver: String,
     /// The chromedriver we manage, if any: it hands out throw-away profile folders.
-    pub driver: Option<&'a ManagedDriver>,
+    pub driver: Option<Arc<ManagedDriver>>,
+    /// Warm sessions to reuse; None opens a new session for every run.
+    pub pool: Option<Pool>,
     pub browser_binary: Option<PathBuf>,
     /// None disables artifacts.
     pub artifacts: Option<PathBuf>,
@@ -114,7 +119,13 @@ impl Deadlines {
     }
 }
 
-pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> RunResult {
+pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunResult {
+    if let Some(pool) = &env.pool {
+        tokio::select! {
+            _ = pool.settle() => {}
+            _ = env.cancel.cancelled() => {}
+        }
+    }
     let started_at = SystemTime::now();
     let start = Instant::now();
     // Slow motion is the engineer's own choice, not the target being slow: it extends
@@ -137,44 +148,48 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> R
         j.redactor.clone(),
     );
 
-    let profile = env.driver.and_then(|d| d.new_profile_dir().ok());
-    let opts = BrowserOptions {
-        binary: env.browser_binary.clone(),
-        profile_dir: profile.clone(),
-        headed: env.interactive.headed,
-    };
     let setup_deadline = at.body.min(start + SESSION_START_LIMIT);
-    let caps = capabilities(&opts);
-    let session = tokio::select! {
-        s = Session::start(&env.webdriver, caps, setup_deadline, at.commands) => s,
+    let opened = tokio::select! {
+        b = open_browser(j, env, setup_deadline, at.commands) => b,
         _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted before the browser session opened")),
     };
-    let problem = match session {
+    let problem = match opened {
         Err(p) => {
             result.steps = StepRecord::all_skipped(j);
             Some((p, Phase::Setup))
         }
-        Ok(session) => {
-            let problem = run_steps(j, env, obs, &session, at.body, &mut arts, &mut result).await;
+        Ok((browser, warm)) => {
+            result.session = Some(if warm { "warm" } else { "new" });
+            let session = &browser.session;
+            let problem = run_steps(j, env, obs, session, at.body, &mut arts, &mut result).await;
             if let Some((p, _)) = &problem
                 && !session_is_gone(p.reason)
             {
-                capture_failure(&session, at.commands, &mut arts).await;
+                capture_failure(session, at.commands, &mut arts).await;
                 if env.interactive.pause_on_failure {
                     pause(j, p, &env.cancel).await;
                 }
             }
-            if let Err(e) = session.close(at.close_by(env.cancel.is_cancelled())).await {
-                result.teardown_error = Some(j.redactor.redact(&e.message));
+            match (&env.pool, browser.is_pooled() && !env.cancel.is_cancelled()) {
+                // Reset and kept warm off this run's clock, unless the run went wrong: a
+                // browser that saw an error or a failure is replaced, so no run (a retry
+                // above all) inherits whatever state it was left in.
+                (Some(pool), true) => {
+                    let recycle = problem.as_ref().map(|(p, _)| match p.reason.class() {
+                        Outcome::Error => Recycle::Error,
+                        _ => Recycle::Failure,
+                    });
+                    pool.give_back(browser, recycle);
+                }
+                _ => {
+                    if let Err(e) = browser.close(at.close_by(env.cancel.is_cancelled())).await {
+                        result.teardown_error = Some(j.redactor.redact(&e.message));
+                    }
+                }
             }
             problem
         }
     };
-    if let Some(dir) = profile {
-        // A browser whose session did not close cleanly must not outlive its run.
-        kill_processes_using(&dir);
-        let _ = std::fs::remove_dir_all(&dir);
-    }
     let problem =
         problem.map(|(p, phase)| (Problem::new(p.reason, j.redactor.redact(&p.message)), phase));
     result.conclude(problem);
@@ -184,6 +199,60 @@ pub async fn run_journey(j: &Journey, env: &RunEnv<'_>, obs: &dyn Observer) -> R
     }
     result.artifacts = arts.files.clone();
     result
+}
+
+/// A browser for the run: a warm one from the pool, else a new session (in the pool's
+/// place when the journey may be pooled). The bool tells whether it was warm.
+async fn open_browser(
+    j: &Journey,
+    env: &RunEnv,
+    deadline: Instant,
+    limit: Instant,
+) -> Result<(Browser, bool), Problem> {
+    let key = Key {
+        webdriver: env.webdriver.clone(),
+        headed: env.interactive.headed,
+    };
+    let fresh = j.isolation == Isolation::Fresh;
+    let ticket = match &env.pool {
+        Some(pool) => match pool
+            .checkout(&key, env.driver.as_ref(), deadline, fresh)
+            .await
+        {
+            Checkout::Warm(mut b) => {
+                b.session.set_limit(limit);
+                return Ok((*b, true));
+            }
+            Checkout::New(t) => Some(t),
+        },
+        None => None,
+    };
+    let profile = env.driver.as_ref().and_then(|d| d.new_profile_dir().ok());
+    let opts = BrowserOptions {
+        binary: env.browser_binary.clone(),
+        profile_dir: profile.clone(),
+        headed: env.interactive.headed,
+    };
+    match Session::start(&env.webdriver, capabilities(&opts), deadline, limit).await {
+        Ok(session) => {
+            let driver = env.driver.clone();
+            Ok(match ticket {
+                Some(t) if !fresh => (Pool::adopt(t, session, key, driver, profile), false),
+                // A fresh browser still holds its place in the pool while it runs.
+                _ => (
+                    Browser::unpooled(session, key, driver, profile, ticket),
+                    false,
+                ),
+            })
+        }
+        Err(p) => {
+            if let Some(dir) = profile {
+                kill_processes_using(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            Err(p)
+        }
+    }
 }
 
 /// The session (or the driver behind it) is gone: no point asking it for artifacts.
@@ -199,7 +268,7 @@ fn session_is_gone(reason: Reason) -> bool {
 
 async fn run_steps(
     j: &Journey,
-    env: &RunEnv<'_>,
+    env: &RunEnv,
     obs: &dyn Observer,
     session: &Session,
     body_deadline: Instant,
@@ -280,7 +349,7 @@ fn overhead(total: Duration, before: (u64, u64), after: (u64, u64)) -> f64 {
 
 /// `--trace` and `--slow-mo`: a screenshot of the page the step left, then the pause.
 async fn after_step(
-    env: &RunEnv<'_>,
+    env: &RunEnv,
     session: &Session,
     index: usize,
     body_deadline: Instant,

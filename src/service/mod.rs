@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::browser::pool::{Pool, PoolSettings};
 use crate::browser::supervisor::Supervisor;
 use crate::check::CheckEnv;
 use crate::config::{Bpm, Check, Journey, Loaded};
@@ -92,6 +93,9 @@ pub struct Settings {
     pub events_token: Option<String>,
     /// The fault lab whose switches the board shows (`journeyprobe demo` only).
     pub lab_url: Option<String>,
+    /// Warm browser sessions reused across runs (its capacity is `browser_slots`); None
+    /// opens a new session for every run.
+    pub pool: Option<PoolSettings>,
 }
 
 impl Default for Settings {
@@ -107,6 +111,7 @@ impl Default for Settings {
             bpm_refresh: Duration::from_secs(15),
             events_token: None,
             lab_url: None,
+            pool: Some(PoolSettings::new(2)),
         }
     }
 }
@@ -117,6 +122,8 @@ pub struct Shared {
     pub metrics: Metrics,
     pub history: History,
     pub driver: Supervisor,
+    /// Warm browser sessions (see [`Settings::pool`]).
+    pub pool: Option<Pool>,
     pub check_env: CheckEnv,
     browser_slots: Arc<Semaphore>,
     check_slots: Arc<Semaphore>,
@@ -146,6 +153,13 @@ impl Service {
             browser_slots: Arc::new(Semaphore::new(settings.browser_slots)),
             check_slots: Arc::new(Semaphore::new(settings.check_slots)),
             driver: Supervisor::new(settings.webdriver.clone()),
+            pool: settings.pool.map(|p| {
+                let p = PoolSettings {
+                    capacity: settings.browser_slots.max(1),
+                    ..p
+                };
+                Pool::new(p, Some(metrics.pool()))
+            }),
             check_env: CheckEnv::new(),
             settings,
             metrics,
@@ -366,6 +380,15 @@ impl Service {
         }
         self.background.close();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.background.wait()).await;
+        if let Some(pool) = &shared.pool {
+            // Closed by their driver's stop at the latest.
+            let limit = if urgent.is_cancelled() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_secs(5)
+            };
+            pool.close(limit).await;
+        }
         shared.driver.stop().await;
         if let Err(e) = shared.history.flush().await {
             tracing::error!("cannot flush history: {e}");

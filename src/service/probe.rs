@@ -246,7 +246,8 @@ async fn journey(shared: &Shared, j: &Journey) -> RunResult {
     };
     let env = RunEnv {
         webdriver: lease.url.clone(),
-        driver: lease.driver.as_deref(),
+        driver: lease.driver.clone(),
+        pool: shared.pool.clone(),
         browser_binary: lease.browser_binary.clone(),
         artifacts: shared.settings.artifacts.clone(),
         cancel: shared.hard_stop.clone(),

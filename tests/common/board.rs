@@ -3,6 +3,7 @@
 //! them), and builders of the runs a test seeds into a history.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use journeyprobe::browser::Session;
@@ -25,7 +26,7 @@ use super::{PASSWORD, Scratch};
 const COMMAND: Duration = Duration::from_secs(20);
 
 pub struct Browser {
-    driver: ManagedDriver,
+    driver: Arc<ManagedDriver>,
     session: Session,
 }
 
@@ -45,11 +46,14 @@ impl Browser {
         let session = Session::start(driver.url(), capabilities(&opts), deadline, limit)
             .await
             .unwrap_or_else(|p| panic!("a browser session opens: {}", p.message));
-        Browser { driver, session }
+        Browser {
+            driver: Arc::new(driver),
+            session,
+        }
     }
 
     /// The chromedriver, for running journeys with the library's runner.
-    pub fn driver(&self) -> &ManagedDriver {
+    pub fn driver(&self) -> &Arc<ManagedDriver> {
         &self.driver
     }
 
@@ -120,7 +124,10 @@ impl Browser {
     pub async fn stop(self) {
         let pid = self.driver.pid();
         let closed = self.session.close(Instant::now() + COMMAND).await;
-        self.driver.stop().await;
+        Arc::into_inner(self.driver)
+            .expect("no run holds the chromedriver any more")
+            .stop()
+            .await;
         closed.unwrap_or_else(|p| panic!("the session closes: {}", p.message));
         // Our browsers' profile folders are named after this process.
         let marker = std::env::temp_dir()
