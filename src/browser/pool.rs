@@ -40,6 +40,9 @@ pub const DEFAULT_MAX_RUNS: u32 = 50;
 /// Default limit of one browser's memory (proportional set size of all its processes).
 pub const DEFAULT_MAX_MEMORY_MB: u64 = 450;
 
+/// A pooled browser's memory is read after every this many runs.
+const MEMORY_EVERY: u32 = 10;
+
 /// Longest an isolation reset may take.
 const RESET_LIMIT: Duration = Duration::from_secs(10);
 /// Longest a warm session may take to prove it is alive when handed out.
@@ -52,7 +55,7 @@ pub struct PoolSettings {
     /// Most sessions alive at once, warm or busy (`browser_slots`).
     pub capacity: usize,
     pub max_runs: u32,
-    /// Bytes; checked after each run where the browser's processes can be seen (a
+    /// Bytes; checked after every tenth run where the browser's processes can be seen (a
     /// chromedriver journeyprobe started), never for a remote WebDriver.
     pub max_memory: u64,
 }
@@ -427,6 +430,10 @@ impl Pool {
                     );
                     Some(Recycle::ResetFailed)
                 }
+                // Reading a browser's memory costs the prober ~30 ms of CPU (the kernel
+                // walks every page of ~8 processes): once every few runs is enough for a
+                // limit that slow growth crosses.
+                Ok(()) if !b.runs.is_multiple_of(MEMORY_EVERY) => None,
                 Ok(()) => {
                     let memory = b.profile.as_deref().and_then(super::driver::memory_of);
                     match memory {

@@ -2,14 +2,18 @@
 //! answers a whole question at once — where is the element, is it usable, what is the page's
 //! HTTP status — so a step costs few WebDriver round trips.
 
-/// `probe(strategy, expr, needle)` → page facts plus, when `strategy` is set, the first
-/// matching element (preferring a visible one) and its state:
-/// `{href, title, status, text_found, match: {count, el, visible, enabled, text}|null,
+/// `probe(strategy, expr, needle, focus)` → page facts plus, when `strategy` is set, the
+/// first matching element (preferring a visible one) and its state:
+/// `{href, title, status, text_found, match: {count, el, visible, enabled, text, focused}|null,
 ///   invalid: message|null, net_error: code|null}`.
+/// With `focus`, a visible, enabled, editable text field (`<textarea>`, `<input>` of type
+/// text, email, password, search, tel, url or number) is also focused with its text
+/// selected (`focused: true`), so that one `Input.insertText` replaces its text — a `fill`
+/// in two round trips.
 /// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
 pub const PROBE: &str = r#"
-const [strategy, expr, needle] = arguments;
+const [strategy, expr, needle, focus] = arguments;
 const nav = performance.getEntriesByType('navigation')[0];
 const out = {
   href: location.href,
@@ -77,7 +81,19 @@ if (strategy !== null) {
       enabled: !el.matches(':disabled') && el.getAttribute('aria-disabled') !== 'true',
       text: el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
         ? String(el.value) : textOf(el),
+      focused: false,
     };
+    const m = out.match;
+    const TEXT = ['text', 'email', 'password', 'search', 'tel', 'url', 'number', ''];
+    const field = (el instanceof HTMLTextAreaElement) ||
+      (el instanceof HTMLInputElement && TEXT.includes((el.getAttribute('type') || '').toLowerCase()));
+    if (focus && m.visible && m.enabled && field && !el.readOnly) {
+      el.focus();
+      if (document.activeElement === el) {
+        el.select();
+        m.focused = true;
+      }
+    }
   }
 }
 return out;
@@ -241,20 +257,4 @@ else option = opts[want] || null;
 const available = opts.slice(0, 20).map((o) => norm(o.label || o.text));
 if (option && option.disabled) return { option: null, is_select: true, disabled: true, available };
 return { option, is_select: true, disabled: false, available };
-"#;
-
-/// `focus_for_fill(el)` → true when `el` is a text field that now has the focus with all its
-/// text selected, so that one `Input.insertText` replaces it (what Playwright's `fill` does);
-/// false for anything else (date pickers, content-editable, read-only), which are typed into
-/// key by key instead.
-pub const FOCUS_FOR_FILL: &str = r#"
-const el = arguments[0];
-const TEXT = ['text', 'email', 'password', 'search', 'tel', 'url', 'number', ''];
-const field = (el instanceof HTMLTextAreaElement) ||
-  (el instanceof HTMLInputElement && TEXT.includes((el.getAttribute('type') || '').toLowerCase()));
-if (!field || el.readOnly || el.disabled) return false;
-el.focus();
-if (document.activeElement !== el) return false;
-el.select();
-return true;
 "#;

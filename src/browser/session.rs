@@ -135,6 +135,9 @@ pub struct Found {
     pub visible: bool,
     pub enabled: bool,
     pub text: String,
+    /// Focused with its text selected (asked for, and a text field).
+    #[serde(default)]
+    pub focused: bool,
 }
 
 pub struct Session {
@@ -310,13 +313,15 @@ impl Session {
         .await
     }
 
-    /// Ask the page where things are. `locator` finds an element, `needle` searches text.
+    /// Ask the page where things are. `locator` finds an element, `needle` searches text,
+    /// `focus` focuses a text field that is ready for a fill (see [`scripts::PROBE`]).
     pub async fn probe(
         &self,
         deadline: Instant,
         what: &str,
         locator: Option<&Locator>,
         needle: Option<&str>,
+        focus: bool,
     ) -> Result<PageProbe, Classified> {
         let (strategy, expr) = match locator {
             Some(l) => {
@@ -325,7 +330,7 @@ impl Session {
             }
             None => (Value::Null, Value::Null),
         };
-        let args = vec![strategy, expr, json!(needle)];
+        let args = vec![strategy, expr, json!(needle), json!(focus)];
         let v = self
             .call(deadline, what, self.client.execute(scripts::PROBE, args))
             .await?;

@@ -296,6 +296,22 @@ mod tests {
     }
 
     #[test]
+    fn the_example_settings_file_loads_with_its_stated_values() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/journeyprobe.yaml");
+        let f = load_serve_file(&path, &BTreeMap::<String, String>::new())
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(f.browser_slots, Some(2));
+        assert_eq!(
+            (f.pool_enabled, f.pool_max_runs, f.pool_max_memory_mb),
+            (
+                Some(true),
+                Some(crate::browser::pool::DEFAULT_MAX_RUNS),
+                Some(crate::browser::pool::DEFAULT_MAX_MEMORY_MB)
+            )
+        );
+    }
+
+    #[test]
     fn pool_settings_are_read_and_checked() {
         let f = load("pool: { enabled: false, max_runs: 20, max_memory_mb: 300 }\n").unwrap();
         assert_eq!(

@@ -16,7 +16,7 @@ use super::artifacts::RunArtifacts;
 use crate::browser::Session;
 use crate::browser::classify::Classified;
 use crate::browser::scripts;
-use crate::browser::session::PageProbe;
+use crate::browser::session::{Found, PageProbe};
 use crate::config::{Action, Locator, SelectBy, TextMatch, WaitCondition};
 use crate::outcome::{Problem, Reason};
 use crate::redact::Redactor;
@@ -38,6 +38,15 @@ pub struct StepCtx<'a> {
 enum Check<T> {
     Ready(T),
     NotYet(Problem),
+}
+
+impl<T> Check<T> {
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Check<U> {
+        match self {
+            Check::Ready(v) => Check::Ready(f(v)),
+            Check::NotYet(p) => Check::NotYet(p),
+        }
+    }
 }
 
 pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
@@ -102,11 +111,27 @@ async fn poll<T>(
     what: &str,
     locator: Option<&Locator>,
     needle: Option<&str>,
+    check: impl FnMut(&PageProbe) -> Check<T>,
+) -> Result<T, Problem> {
+    poll_focus(ctx, what, locator, needle, false, check).await
+}
+
+/// [`poll`], asking each probe to focus a text field found ready for a fill.
+async fn poll_focus<T>(
+    ctx: &StepCtx<'_>,
+    what: &str,
+    locator: Option<&Locator>,
+    needle: Option<&str>,
+    focus: bool,
     mut check: impl FnMut(&PageProbe) -> Check<T>,
 ) -> Result<T, Problem> {
     let mut last: Problem;
     loop {
-        match ctx.session.probe(ctx.deadline, what, locator, needle).await {
+        match ctx
+            .session
+            .probe(ctx.deadline, what, locator, needle, focus)
+            .await
+        {
             Ok(p) => {
                 if let Some(msg) = p.invalid {
                     return Err(Problem::new(
@@ -188,26 +213,20 @@ pub fn net_error_reason(code: &str) -> Reason {
 }
 
 /// Wait until `target` is present, visible and enabled.
-/// Put `value` in a text field: focus and select in one script, then one
-/// `Input.insertText` (Chrome DevTools, ~4 ms) that fires `beforeinput` and `input` like a
-/// paste. Typing key by key through WebDriver costs 50–80 ms for a 17-character address,
-/// plus ~30 ms for clearing the field. Other fields, an empty value, and a WebDriver without
-/// Chrome DevTools take the key-by-key path.
+/// Put `value` in a text field: the probe that finds it ready also focuses it and selects
+/// its text, then one `Input.insertText` (Chrome DevTools, ~4 ms) replaces that text and
+/// fires `beforeinput` and `input` like a paste: two round trips. Typing key by key through
+/// WebDriver costs 50–80 ms for a 17-character address, plus ~30 ms for clearing the field.
+/// Other fields, an empty value, and a WebDriver without Chrome DevTools take the
+/// key-by-key path.
 async fn fill(ctx: &StepCtx<'_>, target: &Locator, value: &str) -> Result<(), Problem> {
     let what = format!("fill {target}");
     if !value.is_empty() {
-        let el = interactable_ref(ctx, target, &what).await?;
-        let focused = ctx
-            .session
-            .call(
-                ctx.deadline,
-                &what,
-                ctx.session
-                    .client()
-                    .execute(scripts::FOCUS_FOR_FILL, vec![el]),
-            )
-            .await;
-        if matches!(focused, Ok(serde_json::Value::Bool(true))) {
+        let focused = poll_focus(ctx, &what, Some(target), None, true, |p| {
+            ready(&what, target, p).map(|f| f.focused)
+        })
+        .await?;
+        if focused {
             let text = serde_json::json!({ "text": value });
             match ctx
                 .session
@@ -245,7 +264,15 @@ async fn interactable_ref(
     target: &Locator,
     what: &str,
 ) -> Result<serde_json::Value, Problem> {
-    poll(ctx, what, Some(target), None, |p| match &p.found {
+    poll(ctx, what, Some(target), None, |p| {
+        ready(what, target, p).map(|f| f.el.clone())
+    })
+    .await
+}
+
+/// The element a probe found, when it is there, visible and enabled.
+fn ready<'p>(what: &str, target: &Locator, p: &'p PageProbe) -> Check<&'p Found> {
+    match &p.found {
         None => Check::NotYet(Problem::new(
             Reason::ElementNotFound,
             format!("{what}: no element matches {target}"),
@@ -258,9 +285,8 @@ async fn interactable_ref(
             Reason::NotInteractable,
             format!("{what}: {target} is disabled"),
         )),
-        Some(f) => Check::Ready(f.el.clone()),
-    })
-    .await
+        Some(f) => Check::Ready(f),
+    }
 }
 
 /// Find an interactable element and do something with it that may navigate; if the element
