@@ -6,6 +6,7 @@
 //! after that is a prober fault: `webdriver_timeout`.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use fantoccini::elements::{Element, ElementRef};
@@ -20,9 +21,13 @@ use super::classify::{Classified, classify_cmd, classify_new_session};
 use super::scripts;
 use crate::config::Locator;
 use crate::outcome::{Problem, Reason};
+use crate::result::PageTimings;
 
 /// Extra time a command gets past its deadline before we give up on the driver.
 pub const GRACE: Duration = Duration::from_secs(2);
+
+/// Longest the page-timings script waits for buffered LCP entries.
+const LCP_WAIT_MS: u64 = 100;
 
 /// W3C key under which an element reference travels in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -103,6 +108,9 @@ pub struct PageProbe {
     #[serde(rename = "match")]
     pub found: Option<Found>,
     pub invalid: Option<String>,
+    /// Names the current document (`performance.timeOrigin`).
+    #[serde(default)]
+    pub origin: Option<String>,
     /// Chromium's network error code (`ERR_CONNECTION_REFUSED`) when it shows its error page.
     pub net_error: Option<String>,
 }
@@ -121,6 +129,24 @@ pub struct Session {
     /// No command outlives this instant, grace included: the run's own deadline minus the
     /// time kept to close the session.
     limit: Instant,
+    /// The document the last probe or timings read saw (its `performance.timeOrigin`):
+    /// a navigating step that leaves a different one loaded a new document.
+    document: Mutex<Option<String>>,
+}
+
+/// The reply of [`scripts::PAGE_TIMINGS`].
+#[derive(Deserialize)]
+struct TimingsReply {
+    origin: String,
+    nav: Option<NavReply>,
+}
+
+#[derive(Deserialize)]
+struct NavReply {
+    ttfb: Option<f64>,
+    dcl: Option<f64>,
+    load: Option<f64>,
+    lcp: Option<f64>,
 }
 
 impl Session {
@@ -146,7 +172,11 @@ impl Session {
                 )));
             }
         };
-        Ok(Session { client, limit })
+        Ok(Session {
+            client,
+            limit,
+            document: Mutex::new(None),
+        })
     }
 
     pub fn client(&self) -> &Client {
@@ -232,13 +262,63 @@ impl Session {
         let v = self
             .call(deadline, what, self.client.execute(scripts::PROBE, args))
             .await?;
-        serde_json::from_value(v).map_err(|e| Classified {
+        let p: PageProbe = serde_json::from_value(v).map_err(|e| Classified {
             problem: Problem::new(
                 Reason::WebdriverError,
                 format!("{what}: unexpected probe reply: {e}"),
             ),
             retryable: true,
-        })
+        })?;
+        if p.origin.is_some() {
+            *self.document() = p.origin.clone();
+        }
+        Ok(p)
+    }
+
+    fn document(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.document.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Navigation Timing of the current document, if it is not the one seen last (a step
+    /// that `navigated` for sure, a goto, always gets them). One `execute_async` round trip,
+    /// plus up to [`LCP_WAIT_MS`] on a new document. Never an error: a read that fails or
+    /// takes longer than `budget` just has no timings.
+    pub async fn page_timings(&self, budget: Duration, navigated: bool) -> Option<PageTimings> {
+        let seen = if navigated {
+            None
+        } else {
+            self.document().clone()
+        };
+        let args = vec![json!(seen), json!(LCP_WAIT_MS)];
+        let by = (Instant::now() + budget).min(self.limit);
+        let read = self.call(
+            by,
+            "read page timings",
+            self.client.execute_async(scripts::PAGE_TIMINGS, args),
+        );
+        // `call` allows a grace past its deadline; this read gets none.
+        let v = match tokio::time::timeout_at(by, read).await {
+            Ok(Ok(v)) => v,
+            Ok(Err(c)) => {
+                tracing::debug!("no page timings: {}", c.problem.message);
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!("no page timings: the read took longer than {budget:?}");
+                return None;
+            }
+        };
+        let reply: TimingsReply = serde_json::from_value(v).ok()?;
+        *self.document() = Some(reply.origin);
+        let n = reply.nav?;
+        let ms = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).map(round_ms);
+        let t = PageTimings {
+            ttfb_ms: ms(n.ttfb),
+            dom_content_loaded_ms: ms(n.dcl),
+            load_ms: ms(n.load),
+            lcp_ms: ms(n.lcp),
+        };
+        (t != PageTimings::default()).then_some(t)
     }
 
     /// Turn an element reference returned by a script into an element we can act on.
@@ -261,4 +341,9 @@ impl Session {
             )),
         }
     }
+}
+
+/// Milliseconds to a tenth.
+fn round_ms(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }

@@ -17,9 +17,9 @@ use super::exec::{StepCtx, execute};
 use crate::browser::Session;
 use crate::browser::driver::{ManagedDriver, kill_processes_using};
 use crate::browser::session::{BrowserOptions, capabilities};
-use crate::config::{Journey, Step};
+use crate::config::{Action, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
-use crate::result::{Phase, RunResult, StepRecord, StepStatus};
+use crate::result::{PageTimings, Phase, RunResult, StepRecord, StepStatus};
 
 /// Longest we wait for a browser session to open.
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
@@ -235,6 +235,15 @@ async fn run_steps(
         // the journey's timeout, whatever the step was waiting for.
         let cut_short = limited && Instant::now() >= body_deadline;
         let outcome = outcome.map_err(|p| journey_deadline(p, cut_short, j.timeout));
+        // The step's duration is its own; reading the page's timings is not part of it.
+        let took = began.elapsed();
+        let page = match &outcome {
+            Ok(()) => tokio::select! {
+                t = page_timings(session, &step.action, body_deadline) => t,
+                _ = env.cancel.cancelled() => None,
+            },
+            Err(_) => None,
+        };
         let record = StepRecord {
             index: step.index,
             label: j.redactor.redact(&step.label()),
@@ -245,11 +254,12 @@ async fn run_steps(
             } else {
                 StepStatus::Failed
             },
-            duration_ms: ms(began.elapsed()),
+            duration_ms: ms(took),
             message: outcome
                 .as_ref()
                 .err()
                 .map(|p| j.redactor.redact(&p.message)),
+            page,
         };
         obs.step_finished(j, &record);
         if outcome.is_ok() {
@@ -266,6 +276,34 @@ async fn run_steps(
         result.steps.push(record);
     }
     failure
+}
+
+/// Longest reading a page's timings may take after a step. It never fails the step.
+const PAGE_TIMINGS_BUDGET: Duration = Duration::from_millis(500);
+
+/// Timings of the document a step left loaded, for the steps that may load one: a goto
+/// always does; a click, key press or option choice does when the document changed.
+async fn page_timings(
+    session: &Session,
+    action: &Action,
+    body_deadline: Instant,
+) -> Option<PageTimings> {
+    let navigated = match action {
+        Action::Goto { .. } => true,
+        Action::Click { .. } | Action::Press { .. } | Action::Select { .. } => false,
+        Action::Fill { .. }
+        | Action::WaitFor(_)
+        | Action::AssertText { .. }
+        | Action::AssertUrl { .. }
+        | Action::AssertTitle { .. }
+        | Action::AssertVisible { .. }
+        | Action::Screenshot { .. } => return None,
+    };
+    let budget = PAGE_TIMINGS_BUDGET.min(body_deadline.saturating_duration_since(Instant::now()));
+    if budget.is_zero() {
+        return None;
+    }
+    session.page_timings(budget, navigated).await
 }
 
 /// `--trace` and `--slow-mo`: a screenshot of the page the step left, then the pause.
