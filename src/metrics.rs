@@ -22,6 +22,10 @@ const RUN_BUCKETS: &[f64] = &[
 ];
 /// Buckets of one journey step.
 const STEP_BUCKETS: &[f64] = &[0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Buckets of a page's Navigation Timing figures (TTFB to load).
+const PAGE_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 /// Buckets of scheduler start lateness.
 const LATENESS_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
 
@@ -53,6 +57,7 @@ pub struct Metrics {
     skipped: IntCounterVec,
     run_duration: HistogramVec,
     step_duration: HistogramVec,
+    page_timing: HistogramVec,
     lateness: HistogramVec,
     last_run: GaugeVec,
     last_success: GaugeVec,
@@ -133,6 +138,12 @@ impl Metrics {
                 "Duration of each journey step that ran; step is the step's name, else its 1-based index.",
                 &["probe", "step"],
                 STEP_BUCKETS,
+            ),
+            page_timing: histogram(
+                "journeyprobe_page_timing_seconds",
+                "Navigation Timing of the page a journey step loaded (goto, navigating click/press/select), from the navigation's start; timing is ttfb, dom_content_loaded, load or lcp.",
+                &["probe", "step", "timing"],
+                PAGE_BUCKETS,
             ),
             lateness: histogram(
                 "journeyprobe_start_lateness_seconds",
@@ -306,9 +317,15 @@ impl Metrics {
             .iter()
             .filter(|s| s.status != crate::result::StepStatus::Skipped)
         {
+            let step = step_label(s);
             self.step_duration
-                .with_label_values(&[&r.probe, &step_label(s)])
+                .with_label_values(&[&r.probe, &step])
                 .observe(s.duration_ms / 1000.0);
+            for (timing, ms) in s.page.iter().flat_map(|p| p.each()) {
+                self.page_timing
+                    .with_label_values(&[&r.probe, &step, timing.as_str()])
+                    .observe(ms / 1000.0);
+            }
         }
         let now = crate::history::unix(std::time::SystemTime::now());
         self.last_run
@@ -688,6 +705,28 @@ mod tests {
             "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"
         ));
         assert!(!wants_openmetrics("text/plain;version=0.0.4"));
+    }
+
+    #[test]
+    fn page_timings_of_a_step_are_observed_under_its_label_and_absent_ones_are_not() {
+        let m = Metrics::new();
+        let r = crate::report::fixtures::failed_journey();
+        m.attempt(&r);
+        let text = m.encode_text();
+        assert!(
+            text.contains(
+                "journeyprobe_page_timing_seconds_sum{probe=\"login\",step=\"1\",timing=\"ttfb\"} 0.012"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("_count{probe=\"login\",step=\"1\",timing=\"dom_content_loaded\"} 1"),
+            "{text}"
+        );
+        assert!(!text.contains("timing=\"load\""), "{text}");
+        assert!(!text.contains("timing=\"lcp\""), "{text}");
+        // Only the step that loaded a page has timings.
+        assert!(!text.contains("step=\"2\",timing="), "{text}");
     }
 
     #[test]

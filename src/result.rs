@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
@@ -42,6 +42,74 @@ impl Serialize for Timings {
     }
 }
 
+/// One Navigation Timing figure of a page. Closed set: it is a metric label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageTiming {
+    Ttfb,
+    DomContentLoaded,
+    Load,
+    Lcp,
+}
+
+impl PageTiming {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageTiming::Ttfb => "ttfb",
+            PageTiming::DomContentLoaded => "dom_content_loaded",
+            PageTiming::Load => "load",
+            PageTiming::Lcp => "lcp",
+        }
+    }
+
+    /// Short form for one-line reports.
+    fn short(self) -> &'static str {
+        match self {
+            PageTiming::Ttfb => "ttfb",
+            PageTiming::DomContentLoaded => "dcl",
+            PageTiming::Load => "load",
+            PageTiming::Lcp => "lcp",
+        }
+    }
+}
+
+/// Navigation Timing of the document a step navigated to, in milliseconds from the
+/// navigation's start. Numbers only: no URL. A figure the browser did not have (load not
+/// finished, no LCP support or no contentful paint yet) is absent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PageTimings {
+    /// responseStart − startTime of the `navigation` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttfb_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dom_content_loaded_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lcp_ms: Option<f64>,
+}
+
+impl PageTimings {
+    /// The figures present, in the order of the JSON fields.
+    pub fn each(&self) -> impl Iterator<Item = (PageTiming, f64)> {
+        [
+            (PageTiming::Ttfb, self.ttfb_ms),
+            (PageTiming::DomContentLoaded, self.dom_content_loaded_ms),
+            (PageTiming::Load, self.load_ms),
+            (PageTiming::Lcp, self.lcp_ms),
+        ]
+        .into_iter()
+        .filter_map(|(t, v)| v.map(|v| (t, v)))
+    }
+
+    /// `ttfb 12 ms, dcl 40 ms, load 80 ms` (empty when there is nothing).
+    pub fn summary(&self) -> String {
+        self.each()
+            .map(|(t, v)| format!("{} {v:.0} ms", t.short()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// How one step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,6 +139,10 @@ pub struct StepRecord {
     /// server, not pausing between auto-wait probes. Absent for a step that did not run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overhead_ms: Option<f64>,
+    /// Timings of the document the step navigated to (goto, a navigating click, press or
+    /// select); absent for other steps and when the browser could not tell in time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageTimings>,
 }
 
 impl StepRecord {
@@ -85,6 +157,7 @@ impl StepRecord {
             duration_ms: 0.0,
             message: None,
             overhead_ms: None,
+            page: None,
         }
     }
 

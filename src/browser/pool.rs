@@ -547,6 +547,7 @@ pub async fn reset(s: &Session, deadline: Instant) -> Result<(), Classified> {
         frame_urls(&tree["frameTree"], &mut |url| s.saw(url));
     }
     let origins = s.take_origins();
+    s.forget_document();
     let old = s.call(deadline, "window handles", client.windows()).await?;
     let new = s.call(deadline, "new tab", client.new_window(true)).await?;
     for h in old {

@@ -10,6 +10,8 @@
 /// text, email, password, search, tel, url or number) is also focused with its text
 /// selected (`focused: true`), so that one `Input.insertText` replaces its text — a `fill`
 /// in two round trips.
+/// `origin` (`performance.timeOrigin` as a string) names the document: it changes when a
+/// new document loads, and [`PAGE_TIMINGS`] compares it.
 /// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
 pub const PROBE: &str = r#"
@@ -18,6 +20,7 @@ const nav = performance.getEntriesByType('navigation')[0];
 const out = {
   href: location.href,
   title: document.title,
+  origin: String(performance.timeOrigin),
   status: (nav && nav.responseStatus) || 0,
   text_found: null,
   match: null,
@@ -257,4 +260,61 @@ else option = opts[want] || null;
 const available = opts.slice(0, 20).map((o) => norm(o.label || o.text));
 if (option && option.disabled) return { option: null, is_select: true, disabled: true, available };
 return { option, is_select: true, disabled: false, available };
+"#;
+
+/// `page_timings(seen, wait_ms, done)` (asynchronous, after two turns of the event loop) →
+/// `{origin, nav}`. `origin` names the
+/// current document (`performance.timeOrigin` as a string, exact, unlike a float through
+/// JSON). When it equals `seen` the step did not load a new document: the script answers at
+/// once with `nav: null`, so a click that does not navigate costs one round trip. Otherwise
+/// `nav` is `{ttfb, dcl, load, lcp}` in ms from the navigation's start, each null when the
+/// browser does not have it yet (load not finished, no contentful paint). LCP is only
+/// observable (not in the performance timeline), so a `PerformanceObserver` with
+/// `buffered: true` delivers the entries already recorded; the script waits for them at most
+/// `wait_ms`, which a page without any contentful paint costs in full.
+pub const PAGE_TIMINGS: &str = r#"
+const [seen, waitMs] = arguments;
+const done = arguments[arguments.length - 1];
+// Tasks the step queued (a form's submission) run first: a navigation they start unloads
+// this document and the caller reads again, once the new page has loaded.
+setTimeout(() => setTimeout(read, 0), 0);
+function read() {
+const origin = String(performance.timeOrigin);
+const nav = performance.getEntriesByType('navigation')[0];
+if (origin === seen || !nav || location.protocol === 'chrome-error:') {
+  done({ origin, nav: null });
+  return;
+}
+const since = (v) => (typeof v === 'number' && v > 0 ? v - nav.startTime : null);
+const out = {
+  ttfb: since(nav.responseStart),
+  dcl: since(nav.domContentLoadedEventEnd),
+  load: since(nav.loadEventEnd),
+  lcp: null,
+};
+const types = (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes) || [];
+if (!types.includes('largest-contentful-paint')) {
+  done({ origin, nav: out });
+  return;
+}
+let finished = false;
+let observer = null;
+const finish = () => {
+  if (finished) return;
+  finished = true;
+  if (observer) observer.disconnect();
+  done({ origin, nav: out });
+};
+try {
+  observer = new PerformanceObserver((list) => {
+    const all = list.getEntries();
+    if (all.length > 0) out.lcp = since(all[all.length - 1].startTime);
+    finish();
+  });
+  observer.observe({ type: 'largest-contentful-paint', buffered: true });
+} catch (e) {
+  finish();
+}
+setTimeout(finish, waitMs);
+}
 "#;

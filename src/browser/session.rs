@@ -6,6 +6,7 @@
 //! after that is a prober fault: `webdriver_timeout`.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use fantoccini::elements::{Element, ElementRef};
@@ -20,9 +21,16 @@ use super::classify::{Classified, classify_cmd, classify_new_session};
 use super::scripts;
 use crate::config::Locator;
 use crate::outcome::{Problem, Reason};
+use crate::result::PageTimings;
+
+/// The driver's script timeout outside a step's wait for its page (the W3C default).
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Extra time a command gets past its deadline before we give up on the driver.
 pub const GRACE: Duration = Duration::from_secs(2);
+
+/// Longest the page-timings script waits for buffered LCP entries.
+const LCP_WAIT_MS: u64 = 100;
 
 /// W3C key under which an element reference travels in JSON.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -124,6 +132,9 @@ pub struct PageProbe {
     #[serde(rename = "match")]
     pub found: Option<Found>,
     pub invalid: Option<String>,
+    /// Names the current document (`performance.timeOrigin`).
+    #[serde(default)]
+    pub origin: Option<String>,
     /// Chromium's network error code (`ERR_CONNECTION_REFUSED`) when it shows its error page.
     pub net_error: Option<String>,
 }
@@ -144,6 +155,8 @@ pub struct Session {
     client: Client,
     /// The WebDriver session id (for vendor commands such as Chrome DevTools calls).
     id: String,
+    /// The WebDriver server's URL (its `/status` tells a busy session from a dead driver).
+    url: String,
     /// Origins the session's pages were seen on (goto targets, every probed page): what a
     /// pooled session's isolation reset clears.
     origins: std::sync::Mutex<std::collections::BTreeSet<String>>,
@@ -153,6 +166,24 @@ pub struct Session {
     /// Time spent waiting on the WebDriver server, and time spent in auto-wait pauses: what
     /// is left of a step is the prober's own overhead (`StepRecord::overhead_ms`).
     clock: Clock,
+    /// The document the last probe or timings read saw (its `performance.timeOrigin`):
+    /// a navigating step that leaves a different one loaded a new document.
+    document: Mutex<Option<String>>,
+}
+
+/// The reply of [`scripts::PAGE_TIMINGS`].
+#[derive(Deserialize)]
+struct TimingsReply {
+    origin: String,
+    nav: Option<NavReply>,
+}
+
+#[derive(Deserialize)]
+struct NavReply {
+    ttfb: Option<f64>,
+    dcl: Option<f64>,
+    load: Option<f64>,
+    lcp: Option<f64>,
 }
 
 impl Session {
@@ -185,9 +216,11 @@ impl Session {
         Ok(Session {
             client,
             id,
+            url: url.to_string(),
             origins: Default::default(),
             limit,
             clock: Clock::default(),
+            document: Mutex::new(None),
         })
     }
 
@@ -313,6 +346,28 @@ impl Session {
         .await
     }
 
+    /// Is the WebDriver server itself answering (`GET /status` within a second)? When one of
+    /// this session's commands is stuck behind a page that is still loading, it is.
+    pub async fn driver_alive(&self) -> bool {
+        super::supervisor::status(&self.url).await.is_ok()
+    }
+
+    /// Set the driver's script timeout (bounds an asynchronous script, and a script waiting
+    /// for a navigation in progress).
+    pub async fn set_script_timeout(
+        &self,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<(), Classified> {
+        let t = TimeoutConfiguration::new(Some(timeout.max(Duration::from_millis(1))), None, None);
+        self.call(
+            deadline,
+            "set script timeout",
+            self.client.update_timeouts(t),
+        )
+        .await
+    }
+
     /// Ask the page where things are. `locator` finds an element, `needle` searches text,
     /// `focus` focuses a text field that is ready for a fill (see [`scripts::PROBE`]).
     pub async fn probe(
@@ -337,13 +392,82 @@ impl Session {
         if let Some(href) = v.get("href").and_then(Value::as_str) {
             self.saw(href);
         }
-        serde_json::from_value(v).map_err(|e| Classified {
+        let p: PageProbe = serde_json::from_value(v).map_err(|e| Classified {
             problem: Problem::new(
                 Reason::WebdriverError,
                 format!("{what}: unexpected probe reply: {e}"),
             ),
             retryable: true,
-        })
+        })?;
+        if p.origin.is_some() {
+            *self.document() = p.origin.clone();
+        }
+        Ok(p)
+    }
+
+    /// Forget the document last seen (a pooled session's reset replaced its tab).
+    pub fn forget_document(&self) {
+        *self.document() = None;
+    }
+
+    /// The document the last probe saw (`performance.timeOrigin`), if any.
+    pub fn document_id(&self) -> Option<String> {
+        self.document().clone()
+    }
+
+    fn document(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.document.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Navigation Timing of the current document, if it is not the one seen last (`navigated`:
+    /// whatever document is loaded). One `execute_async` round trip, plus up to
+    /// [`LCP_WAIT_MS`] on a new document.
+    ///
+    /// chromedriver runs a script only once a navigation in progress has loaded, so after a
+    /// click this read is also the wait for the page the click loads (a "navigating"
+    /// command: the driver's timeout here is that page not loading in time). The script
+    /// first lets the page's queued tasks run, so a form submission the click queued starts
+    /// before it looks; a navigation that starts under it unloads the document, and the
+    /// read starts again, now waiting for the new page.
+    pub async fn page_timings(
+        &self,
+        deadline: Instant,
+        navigated: bool,
+    ) -> Result<Option<PageTimings>, Classified> {
+        let v = loop {
+            let seen = if navigated {
+                None
+            } else {
+                self.document().clone()
+            };
+            let args = vec![json!(seen), json!(LCP_WAIT_MS)];
+            let read = self.client.execute_async(scripts::PAGE_TIMINGS, args);
+            match self
+                .call_navigating(deadline, "wait for the page", read)
+                .await
+            {
+                Ok(v) => break v,
+                Err(c) if c.retryable && Instant::now() < deadline => {
+                    self.pause(Duration::from_millis(5)).await;
+                }
+                Err(c) => return Err(c),
+            }
+        };
+        let Ok(reply) = serde_json::from_value::<TimingsReply>(v) else {
+            return Ok(None);
+        };
+        *self.document() = Some(reply.origin);
+        let Some(n) = reply.nav else {
+            return Ok(None);
+        };
+        let ms = |v: Option<f64>| v.filter(|v| v.is_finite() && *v >= 0.0).map(round_ms);
+        let t = PageTimings {
+            ttfb_ms: ms(n.ttfb),
+            dom_content_loaded_ms: ms(n.dcl),
+            load_ms: ms(n.load),
+            lcp_ms: ms(n.lcp),
+        };
+        Ok((t != PageTimings::default()).then_some(t))
     }
 
     /// Turn an element reference returned by a script into an element we can act on.
@@ -395,4 +519,9 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
         let body = json!({ "cmd": self.cmd, "params": self.params });
         (http::Method::POST, Some(body.to_string()))
     }
+}
+
+/// Milliseconds to a tenth.
+fn round_ms(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
 }

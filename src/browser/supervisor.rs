@@ -116,7 +116,7 @@ fn lease_of(d: Arc<ManagedDriver>) -> Lease {
 
 /// `GET {url}/status`, answered with any 2xx within a second (http or https; credentials
 /// in the URL are never shown).
-async fn status(url: &str) -> Result<(), String> {
+pub async fn status(url: &str) -> Result<(), String> {
     let shown = crate::redact::without_credentials(url);
     let target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
         .map_err(|e| format!("bad WebDriver URL {shown}: {e}"))?;

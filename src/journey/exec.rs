@@ -20,6 +20,7 @@ use crate::browser::session::{Found, PageProbe};
 use crate::config::{Action, Locator, SelectBy, TextMatch, WaitCondition};
 use crate::outcome::{Problem, Reason};
 use crate::redact::Redactor;
+use crate::result::PageTimings;
 
 /// Pause between probes while waiting.
 pub const POLL: Duration = Duration::from_millis(25);
@@ -32,6 +33,8 @@ pub struct StepCtx<'a> {
     pub budget: Duration,
     pub redactor: &'a Redactor,
     pub artifacts: &'a mut RunArtifacts,
+    /// Timings of the page the step loaded (goto, a navigating click, key or option).
+    pub page: Option<PageTimings>,
 }
 
 /// A condition not met yet, and what to report if it never is.
@@ -50,6 +53,86 @@ impl<T> Check<T> {
 }
 
 pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
+    let done = act_on(ctx, action).await;
+    match action {
+        Action::Goto { .. } if done.is_ok() => {
+            // Loaded already: a short read, never the step's failure.
+            let by = (Instant::now() + Duration::from_millis(500)).min(ctx.deadline);
+            ctx.page = ctx.session.page_timings(by, true).await.ok().flatten();
+            Ok(())
+        }
+        Action::Click { .. } | Action::Press { .. } | Action::Select { .. } if done.is_ok() => {
+            settle(ctx, action).await
+        }
+        _ => done,
+    }
+}
+
+/// After a click, key or option: wait for the page it loads, if it loads one, and time it.
+/// chromedriver usually waits for that page itself, but misses a navigation that starts a
+/// moment after it looked (a form's submission is queued); then this read waits for it.
+/// The driver's page-load and script timeouts are the step's remaining budget meanwhile:
+/// a script cut short by a page that unloads under it waits for the script timeout.
+async fn settle(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
+    let left = ctx.deadline.saturating_duration_since(Instant::now());
+    let session = ctx.session;
+    session
+        .set_script_timeout(ctx.deadline, left)
+        .await
+        .map_err(|c| c.problem)?;
+    let read = session.page_timings(ctx.deadline, false).await;
+    let restored = session
+        .set_script_timeout(ctx.deadline, crate::browser::session::SCRIPT_TIMEOUT)
+        .await;
+    let slow = |ctx: &StepCtx<'_>| {
+        Problem::new(
+            Reason::NavigationTimeout,
+            format!(
+                "{}: the page it loaded did not finish loading within {}",
+                action.kind(),
+                waited(ctx)
+            ),
+        )
+    };
+    let verdict = match read {
+        Ok(t) => {
+            ctx.page = t;
+            Ok(())
+        }
+        Err(c)
+            if matches!(
+                c.problem.reason,
+                Reason::NavigationTimeout | Reason::StepTimeout
+            ) =>
+        {
+            Err(slow(ctx))
+        }
+        // Not answered by the step's deadline (and its grace): a script that a page
+        // navigating under it cut short can keep chromedriver waiting for that page, beyond
+        // its own timeouts. A driver that still answers /status is waiting for the page.
+        Err(c) if c.problem.reason == Reason::WebdriverTimeout && session.driver_alive().await => {
+            Err(slow(ctx))
+        }
+        // The session or the driver is gone or hung: ours.
+        Err(c)
+            if c.problem.reason.class() == crate::outcome::Outcome::Error
+                && c.problem.reason != Reason::WebdriverError =>
+        {
+            Err(c.problem)
+        }
+        // A script of ours the page broke: no timings, and the next step goes on.
+        Err(c) => {
+            tracing::debug!(
+                "no page timings: {}",
+                ctx.redactor.redact(&c.problem.message)
+            );
+            Ok(())
+        }
+    };
+    verdict.and(restored.map_err(|c| c.problem))
+}
+
+async fn act_on(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
     match action {
         Action::Goto { url } => goto(ctx, url).await,
         Action::Fill { target, value } => fill(ctx, target, value).await,

@@ -22,7 +22,7 @@ use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
 use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Isolation, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
-use crate::result::{Phase, RunResult, StepRecord, StepStatus};
+use crate::result::{PageTimings, Phase, RunResult, StepRecord, StepStatus};
 
 /// Longest we wait for a browser session to open.
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
@@ -284,6 +284,7 @@ async fn run_steps(
         obs.step_started(j, step);
         let began = Instant::now();
         let clock = session.clock();
+        let document = session.document_id();
         let budget = step.timeout.unwrap_or(j.step_timeout);
         let limited = began + budget > body_deadline;
         let mut ctx = StepCtx {
@@ -296,6 +297,7 @@ async fn run_steps(
             },
             redactor: &j.redactor,
             artifacts: arts,
+            page: None,
         };
         let outcome = tokio::select! {
             r = execute(&mut ctx, &step.action) => r,
@@ -305,6 +307,16 @@ async fn run_steps(
         // the journey's timeout, whatever the step was waiting for.
         let cut_short = limited && Instant::now() >= body_deadline;
         let outcome = outcome.map_err(|p| journey_deadline(p, cut_short, j.timeout));
+        // The step's duration is its own; reading the page's timings is not part of it.
+        let took = began.elapsed();
+        let clock_after = session.clock();
+        let page = match (&outcome, ctx.page.take()) {
+            (Ok(()), None) => tokio::select! {
+                t = page_timings(session, document, body_deadline) => t,
+                _ = env.cancel.cancelled() => None,
+            },
+            (_, page) => page,
+        };
         let record = StepRecord {
             index: step.index,
             label: j.redactor.redact(&step.label()),
@@ -315,12 +327,13 @@ async fn run_steps(
             } else {
                 StepStatus::Failed
             },
-            duration_ms: ms(began.elapsed()),
+            duration_ms: ms(took),
             message: outcome
                 .as_ref()
                 .err()
                 .map(|p| j.redactor.redact(&p.message)),
-            overhead_ms: Some(overhead(began.elapsed(), clock, session.clock())),
+            overhead_ms: Some(overhead(took, clock, clock_after)),
+            page,
         };
         obs.step_finished(j, &record);
         if outcome.is_ok() {
@@ -345,6 +358,25 @@ fn overhead(total: Duration, before: (u64, u64), after: (u64, u64)) -> f64 {
     let waited = (after.0 - before.0) + (after.1 - before.1);
     let own = total.saturating_sub(Duration::from_nanos(waited));
     ms(own)
+}
+
+/// Longest reading a page's timings may take after a step. It never fails the step.
+const PAGE_TIMINGS_BUDGET: Duration = Duration::from_millis(500);
+
+/// Timings of a new document that a step's own probes saw arrive (a `wait_for` after a
+/// click whose navigation started late): one read then, none when the document is the one
+/// the step began on. Goto, click, press and select time their page themselves.
+async fn page_timings(
+    session: &Session,
+    before: Option<String>,
+    body_deadline: Instant,
+) -> Option<PageTimings> {
+    let now = session.document_id();
+    if before.is_none() || now.is_none() || now == before {
+        return None;
+    }
+    let by = (Instant::now() + PAGE_TIMINGS_BUDGET).min(body_deadline);
+    session.page_timings(by, true).await.ok().flatten()
 }
 
 /// `--trace` and `--slow-mo`: a screenshot of the page the step left, then the pause.

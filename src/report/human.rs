@@ -72,7 +72,14 @@ impl Observer for Human {
             StepStatus::Failed => "FAILED",
             StepStatus::Skipped => "skipped",
         };
-        self.emit(&format!("{status} ({})\n", duration(r.duration_ms)));
+        // A step that loaded a page says how fast the page was: `ok (250 ms; ttfb 12 ms, …)`.
+        let page = r
+            .page
+            .map(|p| p.summary())
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("; {s}"))
+            .unwrap_or_default();
+        self.emit(&format!("{status} ({}{page})\n", duration(r.duration_ms)));
     }
 }
 

@@ -227,6 +227,9 @@ fn timeline(r: &RunResult) -> String {
         if st.status != StepStatus::Skipped {
             let _ = write!(s, " in {}", duration(st.duration_ms));
         }
+        if let Some(p) = st.page.filter(|p| p.each().next().is_some()) {
+            let _ = write!(s, " (page: {})", p.summary());
+        }
         if let Some(m) = &st.message {
             let _ = write!(s, ": {m}");
         }
@@ -284,6 +287,7 @@ mod tests {
             r#"<flakyFailure timestamp="2027-01-15T08:00:00.000+00:00" time="0.003" message="flaky_route went | &lt;wrong&gt;" type="status_mismatch">"#,
             r#"<property name="flaky" value="true"/>"#,
             "FLAKY: passed on attempt 2 of 2",
+            "[1/3] goto http://127.0.0.1:1/login — passed in 120 ms (page: ttfb 12 ms, dcl 40 ms)\n",
             "[2/3] submit button is visible — FAILED in 15 ms: contrast 1:1 is below 3",
             "[3/3] click #submit — skipped\n",
             "login_page: success",

@@ -143,6 +143,12 @@ pub(crate) mod fixtures {
             status,
             duration_ms: ms,
             message: (status == StepStatus::Failed).then(|| "contrast 1:1 is below 3".into()),
+            // The goto loaded a page; its load figure is missing (absent, not zero).
+            page: (index == 1).then_some(crate::result::PageTimings {
+                ttfb_ms: Some(12.0),
+                dom_content_loaded_ms: Some(40.4),
+                ..Default::default()
+            }),
         };
         r.steps = vec![
             step(

@@ -46,6 +46,7 @@ struct StepShown {
     status: String,
     duration_ms: f64,
     message: Option<String>,
+    page: Option<crate::result::PageTimings>,
 }
 
 #[derive(Deserialize, Default)]
@@ -275,6 +276,14 @@ fn steps(out: &mut String, s: &Shown) {
             st.duration_ms / longest,
             status = Esc(&st.status),
         );
+        if let Some(p) = st.page.filter(|p| p.each().next().is_some()) {
+            // Numbers only: the summary holds no text from the run.
+            w!(
+                out,
+                "<span class=\"page-timings\" title=\"Navigation Timing of the page this step loaded\">page: {}</span>",
+                Esc(&p.summary())
+            );
+        }
         if let Some(m) = &st.message {
             w!(out, "<pre class=\"message\">{}</pre>", Esc(m));
         }
@@ -383,7 +392,8 @@ mod tests {
             "message": hostile,
             "phase": { "phase": "step", "index": 2, "label": "submit <b>", "action": "assert_visible" },
             "steps": [
-                { "index": 1, "label": "goto /login", "action": "goto", "status": "passed", "duration_ms": 300.0 },
+                { "index": 1, "label": "goto /login", "action": "goto", "status": "passed", "duration_ms": 300.0,
+                  "page": { "ttfb_ms": 12.3, "dom_content_loaded_ms": 40.0, "load_ms": 81.0 } },
                 { "index": 2, "label": hostile, "action": "assert_visible", "status": "failed", "duration_ms": 900.0, "message": hostile },
                 { "index": 3, "label": "click", "action": "click", "status": "skipped", "duration_ms": 0.0 }
             ],
@@ -432,6 +442,11 @@ mod tests {
             "{html}"
         );
         assert_eq!(html.matches("class=\"step st-").count(), 3);
+        assert!(
+            html.contains(">page: ttfb 12 ms, dcl 40 ms, load 81 ms</span>"),
+            "{html}"
+        );
+        assert_eq!(html.matches("class=\"page-timings\"").count(), 1);
         assert_eq!(
             listed_artifacts(&r),
             [
