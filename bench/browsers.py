@@ -8,7 +8,8 @@ scheduler) on SLOTS browser slots (default 2), and samples every 0.5 s the memor
 process below serve: chromedriver and each Chromium with all its helper processes. Memory
 is the proportional set size (PSS: pages shared between processes are split among them, so
 the sum does not count them twice). It prints the peak, the bound (SLOTS x 500 MB), the
-peak per browser, the runs and how they got their session, from serve's /metrics.
+peak per browser, the runs and how they got their session, from serve's /metrics. A figure,
+not a test: it exits 0 whatever the peak.
 BASE_URL is a running `journeyprobe fault-lab` whose password is bench-password."""
 
 import pathlib
@@ -156,7 +157,7 @@ def main():
     within = [run(jp, base, seconds, slots, n) for n in counts]
     print("peak: the most memory at once of everything serve started (chromedriver and "
           "browsers); bound: slots x 500 MB.")
-    sys.exit(0 if all(within) else 1)
+    print("every peak within its bound" if all(within) else "a peak above its bound")
 
 
 if __name__ == "__main__":

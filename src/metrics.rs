@@ -129,7 +129,7 @@ impl Metrics {
             ),
             run_duration: histogram(
                 "journeyprobe_run_duration_seconds",
-                "Duration of each attempt of a run, session setup and teardown included.",
+                "Duration of each attempt of a run: opening a new browser session and closing an unpooled one included, the pool's reset after it not.",
                 &["probe", "kind"],
                 RUN_BUCKETS,
             ),
