@@ -1,11 +1,9 @@
 //! Acceptance: the session pool, through real Chromium and chromedriver against the fault-lab
 //! site. One warm session serves several runs of `journeyprobe run`; nothing a run left in
-//! the browser (cookies, local and session storage) reaches the next one, and a session
-//! whose chromedriver died is replaced.
+//! the browser (cookies, local and session storage) reaches the next one. (A pooled
+//! session whose chromedriver died, in a run or while warm: tests/serve.rs.)
 
 mod common;
-
-use std::path::Path;
 
 use common::{Lab, Scratch, json_results, show};
 
@@ -44,128 +42,168 @@ steps:
     assert_text: { selector: "#remembered", equals: "New visitor" }
 "##;
 
-/// The runs' result lines (not the `--repeat` summaries).
-fn runs(out: &std::process::Output) -> Vec<serde_json::Value> {
-    json_results(out)
-        .into_iter()
+/// Write `files` into a probes folder and run it twice over (`--repeat 2`) with `extra`
+/// arguments; the runs as `probe outcome session`, in order.
+fn run_twice(lab: &Lab, files: &[(&str, &str)], extra: &[&str]) -> Vec<String> {
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    std::fs::create_dir_all(&probes).unwrap();
+    for (name, text) in files {
+        std::fs::write(probes.join(name), text).unwrap();
+    }
+    let dir = probes.display().to_string();
+    let mut args = vec![
+        "run",
+        &dir,
+        "--repeat",
+        "2",
+        "--format",
+        "json",
+        "--no-artifacts",
+    ];
+    args.extend_from_slice(extra);
+    let out = s.run(s.command(&lab.base_url(), &args));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    json_results(&out)
+        .iter()
         .filter(|r| r["kind"] == "journey")
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+            format!(
+                "{} {} {}",
+                field("probe"),
+                field("outcome"),
+                field("session")
+            )
+        })
         .collect()
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).unwrap();
 }
 
 #[test]
 fn a_warm_session_keeps_nothing_of_the_previous_run() {
     let lab = Lab::start();
-    let s = Scratch::new();
-    let probes = s.path().join("probes");
-    std::fs::create_dir_all(&probes).unwrap();
-    write(&probes, "a_sign_in.yaml", SIGN_IN);
-    write(&probes, "b_visitor.yaml", VISITOR);
-    let dir = probes.display().to_string();
-    // Each journey twice, one after another: sign in, sign in, visitor, visitor.
-    let out = s.run(s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            &dir,
-            "--repeat",
-            "2",
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
-    ));
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let runs = runs(&out);
-    let seen: Vec<(&str, &str, &str)> = runs
-        .iter()
-        .map(|r| {
-            (
-                r["probe"].as_str().unwrap(),
-                r["outcome"].as_str().unwrap(),
-                r["session"].as_str().unwrap_or("-"),
-            )
-        })
-        .collect();
-    // One browser served all four runs: the first opened it, the others got it warm.
+    // Each journey twice, one after another: sign in, sign in, visitor, visitor. One
+    // browser serves all four runs: the first opens it, the others get it warm.
+    let runs = run_twice(
+        &lab,
+        &[("a_sign_in.yaml", SIGN_IN), ("b_visitor.yaml", VISITOR)],
+        &[],
+    );
     assert_eq!(
-        seen,
+        runs,
         [
-            ("a_sign_in", "success", "new"),
-            ("a_sign_in", "success", "warm"),
-            ("b_visitor", "success", "warm"),
-            ("b_visitor", "success", "warm"),
-        ],
-        "{}",
-        show(&out)
+            "a_sign_in success new",
+            "a_sign_in success warm",
+            "b_visitor success warm",
+            "b_visitor success warm",
+        ]
     );
 }
 
 #[test]
 fn without_the_pool_every_run_opens_its_own_session() {
     let lab = Lab::start();
-    let s = Scratch::new();
-    let probes = s.path().join("probes");
-    std::fs::create_dir_all(&probes).unwrap();
-    write(&probes, "b_visitor.yaml", VISITOR);
     // isolation: fresh opts one journey out; --no-pool opts the whole run out.
-    write(
-        &probes,
-        "a_sign_in.yaml",
-        &SIGN_IN.replace("timeout: 30s", "timeout: 30s\nisolation: fresh"),
-    );
-    let dir = probes.display().to_string();
-    let out = s.run(s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            &dir,
-            "--repeat",
-            "2",
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
-    ));
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let sessions: Vec<String> = runs(&out)
-        .iter()
-        .map(|r| format!("{} {}", r["probe"].as_str().unwrap(), r["session"]))
-        .collect();
+    let fresh = SIGN_IN.replace("timeout: 30s", "timeout: 30s\nisolation: fresh");
+    let files = [
+        ("a_sign_in.yaml", fresh.as_str()),
+        ("b_visitor.yaml", VISITOR),
+    ];
     assert_eq!(
-        sessions,
+        run_twice(&lab, &files, &[]),
         [
-            "a_sign_in \"new\"",
-            "a_sign_in \"new\"",
-            "b_visitor \"new\"",
-            "b_visitor \"warm\""
-        ],
-        "{}",
-        show(&out)
+            "a_sign_in success new",
+            "a_sign_in success new",
+            "b_visitor success new",
+            "b_visitor success warm",
+        ]
     );
+    assert_eq!(
+        run_twice(&lab, &files[1..], &["--no-pool"]),
+        ["b_visitor success new", "b_visitor success new"]
+    );
+}
 
-    let out = s.run(s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            &dir,
-            "--journey",
-            "b_visitor",
-            "--repeat",
-            "2",
-            "--no-pool",
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
-    ));
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let sessions: Vec<String> = runs(&out)
-        .iter()
-        .map(|r| r["session"].to_string())
-        .collect();
-    assert_eq!(sessions, ["\"new\"", "\"new\""], "{}", show(&out));
+/// Signs in to the lab whose dashboard is rendered by a script from the assets bucket.
+const LOGIN_SPA: &str = r##"
+name: login_spa
+timeout: 30s
+step_timeout: 5s
+vars: { base: "${env:BASE_URL}" }
+secrets: { password: "${env:LOGIN_PASSWORD}" }
+steps:
+  - goto: ${base}/login
+  - fill: { selector: "#username", value: "spa@example.com" }
+  - fill: { selector: "#password", value: "${password}" }
+  - click: "button[type=submit]"
+  - wait_for: { url_matches: "/dashboard$" }
+  - assert_text: { selector: "#welcome", contains: "Welcome" }
+"##;
+
+#[test]
+fn a_cached_script_never_hides_a_deleted_bucket() {
+    use std::sync::Arc;
+
+    use journeyprobe::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
+    use journeyprobe::browser::pool::{Pool, PoolSettings};
+    use journeyprobe::faultlab::{DASHBOARD_JS, FaultLabOptions};
+    use journeyprobe::journey::{Quiet, RunEnv, run_journey};
+    use journeyprobe::outcome::{Outcome, Reason};
+
+    // The bundle may be cached for an hour: a warm browser that kept its HTTP cache would
+    // render the dashboard from it after the bucket is gone.
+    let s3 = common::s3::S3::start();
+    s3.create_bucket("assets");
+    s3.put_cacheable(
+        "assets",
+        "dashboard.js",
+        DASHBOARD_JS.as_bytes(),
+        "application/javascript",
+    );
+    s3.make_public("assets");
+    let lab = Lab::with_options(FaultLabOptions {
+        password: common::PASSWORD.to_string(),
+        assets_url: Some(format!("{}/assets", s3.endpoint())),
+        ..Default::default()
+    });
+    let env = std::collections::BTreeMap::from([
+        ("BASE_URL".to_string(), lab.base_url()),
+        ("LOGIN_PASSWORD".to_string(), common::PASSWORD.to_string()),
+    ]);
+    let path = std::path::Path::new("login_spa.yaml");
+    let (journey, diags) = journeyprobe::config::journey::parse_journey(path, LOGIN_SPA, &env);
+    let journey = journey.unwrap_or_else(|| panic!("{:?}", diags.items));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (first, second) = rt.block_on(async {
+        let binary = find_chromedriver().expect("chromedriver (scripts/ensure-deps)");
+        let driver = Arc::new(ManagedDriver::start(&binary).await.expect("chromedriver"));
+        let pool = Pool::new(PoolSettings::new(1), None);
+        let env = RunEnv {
+            webdriver: driver.url().to_string(),
+            driver: Some(driver.clone()),
+            pool: Some(pool.clone()),
+            browser_binary: find_chromium(),
+            artifacts: None,
+            cancel: Default::default(),
+            interactive: Default::default(),
+        };
+        let first = run_journey(&journey, &env, &Quiet).await;
+        s3.delete_bucket("assets", &["dashboard.js"]);
+        let second = run_journey(&journey, &env, &Quiet).await;
+        drop(env);
+        pool.close(std::time::Duration::from_secs(10)).await;
+        Arc::into_inner(driver)
+            .expect("no session holds the chromedriver")
+            .stop()
+            .await;
+        (first, second)
+    });
+    assert_eq!(first.outcome, Outcome::Success, "{first:#?}");
+    assert_eq!(first.session, Some("new"));
+    // The same browser, warm: the bundle is fetched again, the bucket is gone, the page
+    // never renders its welcome.
+    assert_eq!(second.session, Some("warm"), "{second:#?}");
+    assert_eq!(second.outcome, Outcome::Failure, "{second:#?}");
+    assert_eq!(second.reason, Some(Reason::ElementNotFound), "{second:#?}");
 }

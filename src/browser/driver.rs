@@ -271,6 +271,12 @@ fn free_port() -> Result<u16, Problem> {
         })
 }
 
+/// Kill the browser still using a throw-away profile folder, if any, and remove the folder.
+pub fn remove_profile(dir: &Path) {
+    kill_processes_using(dir);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// SIGKILL every process whose command line mentions `marker` (a profile folder of ours).
 /// Chromium's helper processes can leave the process group; the profile path finds them all.
 pub fn kill_processes_using(marker: &Path) {

@@ -33,7 +33,7 @@ use tokio_util::task::TaskTracker;
 
 use super::Session;
 use super::classify::Classified;
-use super::driver::{ManagedDriver, kill_processes_using};
+use super::driver::{ManagedDriver, remove_profile};
 
 /// Default runs a session serves before it is replaced.
 pub const DEFAULT_MAX_RUNS: u32 = 50;
@@ -166,6 +166,20 @@ impl Browser {
         }
     }
 
+    /// A newly opened session that takes the place `ticket` gave in the pool.
+    pub fn pooled(
+        ticket: Ticket,
+        session: Session,
+        key: Key,
+        driver: Option<Arc<ManagedDriver>>,
+        profile: Option<PathBuf>,
+    ) -> Browser {
+        Browser {
+            pooled: true,
+            ..Browser::unpooled(session, key, driver, profile, Some(ticket))
+        }
+    }
+
     pub fn is_pooled(&self) -> bool {
         self.pooled
     }
@@ -175,8 +189,7 @@ impl Browser {
         let closed = self.session.close(deadline).await;
         if let Some(dir) = &self.profile {
             // A browser whose session did not close cleanly must not outlive it.
-            kill_processes_using(dir);
-            let _ = std::fs::remove_dir_all(dir);
+            remove_profile(dir);
         }
         drop(self.ticket);
         closed
@@ -378,25 +391,6 @@ impl Pool {
         }
     }
 
-    /// A newly opened session that takes the place `ticket` gave.
-    pub fn adopt(
-        ticket: Ticket,
-        session: Session,
-        key: Key,
-        driver: Option<Arc<ManagedDriver>>,
-        profile: Option<PathBuf>,
-    ) -> Browser {
-        Browser {
-            session,
-            key,
-            driver,
-            profile,
-            runs: 0,
-            ticket: Some(ticket),
-            pooled: true,
-        }
-    }
-
     /// A session back from a run: reset in the background and kept warm, or retired.
     pub fn give_back(&self, mut b: Browser, recycle: Option<Recycle>) {
         b.runs += 1;
@@ -488,8 +482,7 @@ impl Pool {
             // A session of a chromedriver that exited is gone with it.
             if b.driver.as_ref().is_some_and(|d| d.has_exited()) {
                 if let Some(dir) = &b.profile {
-                    kill_processes_using(dir);
-                    let _ = std::fs::remove_dir_all(dir);
+                    remove_profile(dir);
                 }
                 return;
             }

@@ -17,7 +17,7 @@ use super::exec::{StepCtx, execute};
 use std::sync::Arc;
 
 use crate::browser::Session;
-use crate::browser::driver::{ManagedDriver, kill_processes_using};
+use crate::browser::driver::{ManagedDriver, remove_profile};
 use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
 use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Isolation, Journey, Step};
@@ -237,7 +237,7 @@ async fn open_browser(
         Ok(session) => {
             let driver = env.driver.clone();
             Ok(match ticket {
-                Some(t) if !fresh => (Pool::adopt(t, session, key, driver, profile), false),
+                Some(t) if !fresh => (Browser::pooled(t, session, key, driver, profile), false),
                 // A fresh browser still holds its place in the pool while it runs.
                 _ => (
                     Browser::unpooled(session, key, driver, profile, ticket),
@@ -247,8 +247,7 @@ async fn open_browser(
         }
         Err(p) => {
             if let Some(dir) = profile {
-                kill_processes_using(&dir);
-                let _ = std::fs::remove_dir_all(&dir);
+                remove_profile(&dir);
             }
             Err(p)
         }

@@ -42,12 +42,24 @@ impl S3 {
 
     /// One admin request; returns the status.
     pub fn request(&self, method: &str, path: &str, body: &[u8], content_type: &str) -> u16 {
+        self.request_with(method, path, body, content_type, "")
+    }
+
+    /// [`request`](Self::request) with `extra` header lines (each ending in CRLF).
+    fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        content_type: &str,
+        extra: &str,
+    ) -> u16 {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\
              Authorization: AWS4-HMAC-SHA256 Credential=admin/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0\r\n\
-             Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+             Content-Type: {content_type}\r\nContent-Length: {}\r\n{extra}\r\n",
             self.port,
             body.len()
         );
@@ -71,6 +83,17 @@ impl S3 {
     pub fn put(&self, bucket: &str, key: &str, body: &[u8], content_type: &str) {
         assert_eq!(
             self.request("PUT", &format!("/{bucket}/{key}"), body, content_type),
+            200
+        );
+    }
+
+    /// Like [`put`](Self::put), with `Cache-Control: max-age=3600` stored with the object
+    /// (S3 serves it back): a browser keeps it an hour without asking again.
+    pub fn put_cacheable(&self, bucket: &str, key: &str, body: &[u8], content_type: &str) {
+        let path = format!("/{bucket}/{key}");
+        let extra = "Cache-Control: max-age=3600\r\n";
+        assert_eq!(
+            self.request_with("PUT", &path, body, content_type, extra),
             200
         );
     }
