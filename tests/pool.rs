@@ -141,7 +141,7 @@ steps:
 "##;
 
 #[test]
-fn a_cached_script_never_hides_a_deleted_bucket() {
+fn a_cached_script_never_hides_a_deleted_bucket_from_a_session_warm_for_a_while() {
     use std::sync::Arc;
 
     use journeyprobe::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
@@ -189,6 +189,9 @@ fn a_cached_script_never_hides_a_deleted_bucket() {
             interactive: Default::default(),
         };
         let first = run_journey(&journey, &env, &Quiet).await;
+        // Longer than a reset may take (10 s plus grace): a session that waited warm that
+        // long is still handed out, not taken for dead.
+        tokio::time::sleep(std::time::Duration::from_secs(13)).await;
         s3.delete_bucket("assets", &["dashboard.js"]);
         let second = run_journey(&journey, &env, &Quiet).await;
         drop(env);

@@ -222,6 +222,8 @@ struct State {
     /// Tickets alive: sessions idle, busy, being reset or being closed.
     live: usize,
     resetting: usize,
+    /// Retired sessions still closing (their tickets count in `live` until closed).
+    closing: usize,
     closed: bool,
 }
 
@@ -299,6 +301,8 @@ impl Pool {
         deadline: Instant,
         fresh: bool,
     ) -> Checkout {
+        // Waiting for room may take half of what is left: the rest opens a new session.
+        let wait_until = Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2;
         loop {
             let notified = self.inner.notify.notified();
             tokio::pin!(notified);
@@ -312,21 +316,23 @@ impl Pool {
                         stale.push((st.idle.remove(0), Recycle::Evicted));
                     }
                 } else {
-                    while let Some(b) = st.idle.pop() {
-                        // Another driver's session: that driver died and was replaced.
-                        let gone = b.key != *key
-                            || !same_driver(b.driver.as_ref(), driver)
-                            || b.driver.as_ref().is_some_and(|d| d.has_exited());
-                        if gone {
-                            stale.push((b, Recycle::Dead));
-                        } else {
-                            found = Some(b);
-                            break;
-                        }
-                    }
+                    // Sessions of a driver that died (and was replaced) all go at once, so
+                    // none keeps holding a place or the dead driver's handle.
+                    let (usable, gone): (Vec<Browser>, Vec<Browser>) =
+                        std::mem::take(&mut st.idle).into_iter().partition(|b| {
+                            b.key == *key
+                                && same_driver(b.driver.as_ref(), driver)
+                                && !b.driver.as_ref().is_some_and(|d| d.has_exited())
+                        });
+                    st.idle = usable;
+                    stale.extend(gone.into_iter().map(|b| (b, Recycle::Dead)));
+                    found = st.idle.pop();
                 }
-                let room = found.is_none()
-                    && (st.live < self.inner.settings.capacity || st.resetting == 0);
+                // Past capacity only when no session is being reset or closed: then every
+                // place is held by a run, and waiting would not free one.
+                let settling = st.resetting + st.closing + stale.len();
+                let room =
+                    found.is_none() && (st.live < self.inner.settings.capacity || settling == 0);
                 if room {
                     st.live += 1;
                 }
@@ -335,9 +341,10 @@ impl Pool {
             for (b, why) in stale {
                 self.retire(b, why);
             }
-            if let Some(b) = found {
+            if let Some(mut b) = found {
                 // Idle for a while: make sure the browser is still there.
                 let by = Instant::now() + PING_LIMIT;
+                b.session.set_limit(by + super::session::GRACE);
                 match b
                     .session
                     .call(by, "ping", b.session.client().window())
@@ -363,7 +370,7 @@ impl Pool {
                     pool: self.inner.clone(),
                 });
             }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            if tokio::time::timeout_at(wait_until, notified).await.is_err() {
                 self.inner.update(|st| st.live += 1);
                 self.inner.count_checkout(false);
                 return Checkout::New(Ticket {
@@ -478,18 +485,26 @@ impl Pool {
     }
 
     fn close_quietly(&self, b: Browser) {
+        self.inner.update(|st| st.closing += 1);
+        let pool = self.clone();
         self.inner.tasks.spawn(async move {
-            // A session of a chromedriver that exited is gone with it.
-            if b.driver.as_ref().is_some_and(|d| d.has_exited()) {
-                if let Some(dir) = &b.profile {
-                    remove_profile(dir);
-                }
-                return;
-            }
-            if let Err(p) = b.close(Instant::now() + CLOSE_LIMIT).await {
-                tracing::debug!("closing a retired browser session: {}", p.message);
-            }
+            pool.close_now(b).await;
+            pool.inner.update(|st| st.closing -= 1);
+            pool.inner.notify.notify_waiters();
         });
+    }
+
+    async fn close_now(&self, b: Browser) {
+        // A session of a chromedriver that exited is gone with it.
+        if b.driver.as_ref().is_some_and(|d| d.has_exited()) {
+            if let Some(dir) = &b.profile {
+                remove_profile(dir);
+            }
+            return;
+        }
+        if let Err(p) = b.close(Instant::now() + CLOSE_LIMIT).await {
+            tracing::debug!("closing a retired browser session: {}", p.message);
+        }
     }
 
     /// Close every session: those idle now, and those being reset once their reset ends.

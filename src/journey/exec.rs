@@ -74,7 +74,12 @@ pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Probl
 /// The driver's page-load and script timeouts are the step's remaining budget meanwhile:
 /// a script cut short by a page that unloads under it waits for the script timeout.
 async fn settle(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
-    let left = ctx.deadline.saturating_duration_since(Instant::now());
+    // At least half a second, within the grace every command has past its step's deadline:
+    // a click that ends just before it still gets its page looked at.
+    let left = ctx
+        .deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(500));
     let session = ctx.session;
     session
         .set_script_timeout(ctx.deadline, left)
@@ -298,7 +303,8 @@ pub fn net_error_reason(code: &str) -> Reason {
 /// Wait until `target` is present, visible and enabled.
 /// Put `value` in a text field: the probe that finds it ready also focuses it and selects
 /// its text, then one `Input.insertText` (Chrome DevTools, ~4 ms) replaces that text and
-/// fires `beforeinput` and `input` like a paste: two round trips. Typing key by key through
+/// fires `beforeinput` and `input` like a paste, and a last look checks that the field kept
+/// the focus: three round trips. Typing key by key through
 /// WebDriver costs 50–80 ms for a 17-character address, plus ~30 ms for clearing the field.
 /// Other fields, an empty value, and a WebDriver without Chrome DevTools take the
 /// key-by-key path.
@@ -306,17 +312,20 @@ async fn fill(ctx: &StepCtx<'_>, target: &Locator, value: &str) -> Result<(), Pr
     let what = format!("fill {target}");
     if !value.is_empty() {
         let focused = poll_focus(ctx, &what, Some(target), None, true, |p| {
-            ready(&what, target, p).map(|f| f.focused)
+            ready(&what, target, p).map(|f| f.focused.then(|| f.el.clone()))
         })
         .await?;
-        if focused {
+        if let Some(el) = focused {
             let text = serde_json::json!({ "text": value });
             match ctx
                 .session
                 .cdp(ctx.deadline, "Input.insertText", text)
                 .await
             {
-                Ok(_) => return Ok(()),
+                // The page may have moved the focus (re-rendered the field) in between: then
+                // the text went elsewhere or nowhere, and the field is typed into anew.
+                Ok(_) if still_focused(ctx, &what, el).await => return Ok(()),
+                Ok(_) => tracing::debug!("{what}: the field lost the focus; typing instead"),
                 Err(c) => tracing::debug!(
                     "{what}: no text insertion ({}); typing instead",
                     ctx.redactor.redact(&c.problem.message)
@@ -329,6 +338,20 @@ async fn fill(ctx: &StepCtx<'_>, target: &Locator, value: &str) -> Result<(), Pr
         el.send_keys(value).await
     })
     .await
+}
+
+/// Is `el` still in the page and focused?
+async fn still_focused(ctx: &StepCtx<'_>, what: &str, el: serde_json::Value) -> bool {
+    let script = "return arguments[0].isConnected && document.activeElement === arguments[0];";
+    let asked = ctx
+        .session
+        .call(
+            ctx.deadline,
+            what,
+            ctx.session.client().execute(script, vec![el]),
+        )
+        .await;
+    matches!(asked, Ok(serde_json::Value::Bool(true)))
 }
 
 async fn interactable(ctx: &StepCtx<'_>, target: &Locator, what: &str) -> Result<Element, Problem> {

@@ -227,29 +227,33 @@ async fn open_browser(
         },
         None => None,
     };
-    let profile = env.driver.as_ref().and_then(|d| d.new_profile_dir().ok());
+    // Removed with its browser unless a session takes it: also when the run is cancelled
+    // while the session opens (this future is then dropped).
+    let mut profile = ProfileGuard(env.driver.as_ref().and_then(|d| d.new_profile_dir().ok()));
     let opts = BrowserOptions {
         binary: env.browser_binary.clone(),
-        profile_dir: profile.clone(),
+        profile_dir: profile.0.clone(),
         headed: env.interactive.headed,
     };
-    match Session::start(&env.webdriver, capabilities(&opts), deadline, limit).await {
-        Ok(session) => {
-            let driver = env.driver.clone();
-            Ok(match ticket {
-                Some(t) if !fresh => (Browser::pooled(t, session, key, driver, profile), false),
-                // A fresh browser still holds its place in the pool while it runs.
-                _ => (
-                    Browser::unpooled(session, key, driver, profile, ticket),
-                    false,
-                ),
-            })
-        }
-        Err(p) => {
-            if let Some(dir) = profile {
-                remove_profile(&dir);
-            }
-            Err(p)
+    let session = Session::start(&env.webdriver, capabilities(&opts), deadline, limit).await?;
+    let (driver, profile) = (env.driver.clone(), profile.0.take());
+    Ok(match ticket {
+        Some(t) if !fresh => (Browser::pooled(t, session, key, driver, profile), false),
+        // A fresh browser still holds its place in the pool while it runs.
+        _ => (
+            Browser::unpooled(session, key, driver, profile, ticket),
+            false,
+        ),
+    })
+}
+
+/// A profile folder no session owns yet.
+struct ProfileGuard(Option<std::path::PathBuf>);
+
+impl Drop for ProfileGuard {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.take() {
+            remove_profile(&dir);
         }
     }
 }
