@@ -14,12 +14,13 @@ BASE_URL is a running `journeyprobe fault-lab` whose password is bench-password.
 
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+
+from checks import free_port
 
 LOGIN = """name: {name}
 every: 10s
@@ -34,14 +35,6 @@ steps:
   - wait_for: {{ url_matches: "/dashboard$" }}
   - assert_text: {{ selector: "#welcome", contains: "Welcome" }}
 """
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def children():

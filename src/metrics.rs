@@ -410,15 +410,17 @@ impl Metrics {
 
     /// A configuration load (at start or on SIGHUP) succeeded or failed.
     pub fn reload(&self, ok: bool, initial: bool) {
-        self.reload_ok.set(i64::from(ok));
-        if ok {
-            self.reload_time
-                .set(crate::history::unix(std::time::SystemTime::now()));
-        }
+        // The count first, the state last: a scrape that sees the new state sees its count
+        // (an alert on the state can join on the counter).
         if !initial {
             let result = if ok { "success" } else { "failure" };
             self.reloads.with_label_values(&[result]).inc();
         }
+        if ok {
+            self.reload_time
+                .set(crate::history::unix(std::time::SystemTime::now()));
+        }
+        self.reload_ok.set(i64::from(ok));
     }
 
     /// A change event was stored.
