@@ -89,13 +89,14 @@ async fn settle(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
     let restored = session
         .set_script_timeout(ctx.deadline, crate::browser::session::SCRIPT_TIMEOUT)
         .await;
-    let slow = |ctx: &StepCtx<'_>| {
+    let slow = |ctx: &StepCtx<'_>, c: &Classified| {
         Problem::new(
             Reason::NavigationTimeout,
             format!(
-                "{}: the page it loaded did not finish loading within {}",
+                "{}: the page it loaded did not finish loading within {} ({})",
                 action.kind(),
-                waited(ctx)
+                waited(ctx),
+                c.problem.message
             ),
         )
     };
@@ -110,13 +111,13 @@ async fn settle(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
                 Reason::NavigationTimeout | Reason::StepTimeout
             ) =>
         {
-            Err(slow(ctx))
+            Err(slow(ctx, &c))
         }
         // Not answered by the step's deadline (and its grace): a script that a page
         // navigating under it cut short can keep chromedriver waiting for that page, beyond
         // its own timeouts. A driver that still answers /status is waiting for the page.
         Err(c) if c.problem.reason == Reason::WebdriverTimeout && session.driver_alive().await => {
-            Err(slow(ctx))
+            Err(slow(ctx, &c))
         }
         // The session or the driver is gone or hung: ours.
         Err(c)
