@@ -150,9 +150,13 @@ def main():
         print(f"{r['tool']:<20}{r['checks']:>8}{r['failed']:>8}{r['checks'] / r['wall_s']:>10.0f}"
               f"{r['cpu_s'] * 1000 / r['checks']:>14.3f}{r['max_rss_kb'] / 1024:>13.1f}")
     jp_, bb = rows
+    # The exporter's CPU is read in clock ticks (10 ms): a smoke run of a few checks can
+    # read 0, and then there is no ratio to give.
+    cpu_ratio = (f"{(jp_['cpu_s'] / jp_['checks']) / (bb['cpu_s'] / bb['checks']):.2f}x"
+                 if bb['cpu_s'] > 0 else "n/a (too few checks to measure the exporter's CPU)")
     print(f"throughput journeyprobe / blackbox_exporter: "
           f"{(jp_['checks'] / jp_['wall_s']) / (bb['checks'] / bb['wall_s']):.2f}x; "
-          f"CPU per check: {(jp_['cpu_s'] / jp_['checks']) / (bb['cpu_s'] / bb['checks']):.2f}x")
+          f"CPU per check: {cpu_ratio}")
     print(f"the client that sends blackbox_exporter its /probe requests manages "
           f"{bb['client_ceiling']:.0f} requests/s to an endpoint that does no probing: "
           "blackbox_exporter's throughput here is at most that.")
