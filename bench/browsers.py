@@ -21,6 +21,7 @@ import time
 import urllib.request
 
 from checks import free_port
+from scale import metric
 
 LOGIN = """name: {name}
 every: 10s
@@ -88,14 +89,6 @@ def sample(root):
     total = sum(pss_kb(p) for p in below)
     browsers = {p: sum(pss_kb(q) for q in tree(p)) for p in below if is_browser(p)}
     return total, browsers
-
-
-def metric(text, name, labels=""):
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name) and labels in line:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def run(jp, base, seconds, slots, journeys):
