@@ -51,6 +51,10 @@ impl SkipReason {
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
+    /// Held shared by a scrape and exclusively by an update that moves several series
+    /// together (a reload's counter and state, a BPM's one-hot state), so no scrape sees
+    /// half of such an update: the registry gathers its families one by one, in no set order.
+    together: std::sync::Arc<std::sync::RwLock<()>>,
     runs: IntCounterVec,
     first_attempts: IntCounterVec,
     flaky: IntCounterVec,
@@ -285,6 +289,7 @@ impl Metrics {
                 g
             },
             registry,
+            together: Default::default(),
         };
         let info = IntGaugeVec::new(
             opts(
@@ -410,8 +415,9 @@ impl Metrics {
 
     /// A configuration load (at start or on SIGHUP) succeeded or failed.
     pub fn reload(&self, ok: bool, initial: bool) {
-        // The count first, the state last: a scrape that sees the new state sees its count
-        // (an alert on the state can join on the counter).
+        // One update: a scrape that sees the new state sees its count (an alert on the state
+        // can join on the counter).
+        let _together = self.exclusive();
         if !initial {
             let result = if ok { "success" } else { "failure" };
             self.reloads.with_label_values(&[result]).inc();
@@ -447,6 +453,7 @@ impl Metrics {
     /// A BPM's ratio over one window: `None` when the window holds no countable run, which
     /// exports no ratio at all (neither 1 nor 0) and the state `no_data`.
     pub fn bpm(&self, bpm: &str, window: &str, countable: u64, ratio: Option<(f64, BandState)>) {
+        let _together = self.exclusive();
         self.bpm_runs
             .with_label_values(&[bpm, window])
             .set(countable as i64);
@@ -476,6 +483,7 @@ impl Metrics {
 
     /// Forget some windows of a BPM (a reload dropped them).
     pub fn forget_bpm_windows(&self, bpm: &str, windows: &[String]) {
+        let _together = self.exclusive();
         for w in windows {
             let _ = self.bpm_ratio.remove_label_values(&[bpm, w]);
             let _ = self.bpm_runs.remove_label_values(&[bpm, w]);
@@ -486,7 +494,12 @@ impl Metrics {
     }
 
     pub fn gather(&self) -> Vec<MetricFamily> {
+        let _together = self.together.read().unwrap_or_else(|e| e.into_inner());
         self.registry.gather()
+    }
+
+    fn exclusive(&self) -> std::sync::RwLockWriteGuard<'_, ()> {
+        self.together.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Prometheus text format 0.0.4.
@@ -679,6 +692,53 @@ fn escape_help(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A scrape taken while updates run sees each update whole: one BPM state at 1, and a
+    /// failed reload's state only with its count.
+    #[test]
+    fn a_scrape_never_sees_half_an_update() {
+        let m = Metrics::new();
+        m.reload(true, true);
+        let writer = {
+            let m = m.clone();
+            std::thread::spawn(move || {
+                for i in 0..20_000 {
+                    let state = [BandState::InBand, BandState::Below, BandState::Above][i % 3];
+                    m.bpm("login", "5m", 4, Some((0.5, state)));
+                    if i % 1000 == 0 {
+                        m.reload(false, false);
+                    }
+                }
+            })
+        };
+        let mut scrapes = 0;
+        while !writer.is_finished() || scrapes == 0 {
+            scrapes += 1;
+            let text = m.encode_text();
+            let value = |line: &str| line.rsplit_once(' ').map(|(_, v)| v.to_string());
+            let states: Vec<_> = text
+                .lines()
+                .filter(|l| l.starts_with("journeyprobe_bpm_state{"))
+                .filter_map(value)
+                .collect();
+            if !states.is_empty() {
+                let ones = states.iter().filter(|v| v.as_str() == "1").count();
+                assert_eq!(ones, 1, "one state at a time: {states:?}");
+            }
+            let failed = text
+                .lines()
+                .find(|l| l.starts_with("journeyprobe_config_last_reload_successful "))
+                .and_then(value);
+            let count = text
+                .lines()
+                .find(|l| l.starts_with("journeyprobe_config_reloads_total{result=\"failure\"}"))
+                .and_then(value);
+            if failed.as_deref() == Some("0") {
+                assert!(count.is_some(), "a failed state without its count");
+            }
+        }
+        writer.join().unwrap();
+    }
 
     #[test]
     fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
