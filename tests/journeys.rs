@@ -701,3 +701,123 @@ checks:
         .collect();
     assert_eq!(failing, vec!["dashboard_route"], "{r:#}");
 }
+
+/// A click lands where a person's would: on a button below the fold (scrolled to), through
+/// the browser's own input (trusted pointer and mouse events, in order). A button under an
+/// overlay is never clicked through it: the step fails as not interactable, and the page the
+/// failure kept shows the overlay got no click.
+#[test]
+fn click_scrolls_to_its_button_with_trusted_events_and_never_clicks_an_overlay() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let journey = s.path().join("clicks.yaml");
+    std::fs::write(
+        &journey,
+        "name: clicks\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n\
+         \x20 - goto: ${base}/clicks\n\
+         \x20 - click: \"#far\"\n\
+         \x20 - assert_text: { selector: \"#events\", equals: \"far: pointerdown mousedown pointerup mouseup click\" }\n\
+         \x20 - click: \"#under\"\n",
+    )
+    .unwrap();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["phase"]["index"], 4, "{r:#}");
+    assert_eq!(r["reason"], "not_interactable", "{r:#}");
+    let page = s
+        .artifact_files()
+        .into_iter()
+        .find(|p| p.ends_with("page.html"))
+        .expect("the failure keeps the page");
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(
+        html.contains(r#"<span id="overlay-clicks">0</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("far: pointerdown mousedown pointerup mouseup click</p>"),
+        "{html}"
+    );
+}
+
+/// `run --repeat` outlives its chromedriver: the run it was killed under is an `error`, a
+/// new chromedriver is started, the runs after it succeed, and no browser is left behind.
+#[test]
+fn run_repeat_starts_a_new_chromedriver_after_one_died_and_goes_on() {
+    let lab = Lab::start();
+    // The first run's goto waits on the slow lab while chromedriver is killed under it.
+    lab.set(Faults {
+        slow_ms: 3000,
+        ..Faults::default()
+    });
+    let s = Scratch::new();
+    let journey = s.path().join("open.yaml");
+    std::fs::write(
+        &journey,
+        "name: open\nstep_timeout: 10s\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n\
+         \x20 - goto: ${base}/login\n\
+         \x20 - assert_text: { selector: \"#remembered\", contains: \"New visitor\" }\n",
+    )
+    .unwrap();
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--repeat",
+            "3",
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn journeyprobe");
+    let pid = child.id();
+    // The first run is inside its goto once chromedriver has started a browser.
+    let up = Instant::now() + Duration::from_secs(30);
+    let driver = loop {
+        let drivers = children_named(pid, "chromedriver");
+        if let Some(&d) = drivers.first()
+            && !children_named(d as u32, "chromium").is_empty()
+        {
+            break d;
+        }
+        assert!(Instant::now() < up, "no browser started");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    unsafe { libc::kill(driver, libc::SIGKILL) };
+    lab.set(Faults::default());
+    let out = child.wait_with_output().unwrap();
+    let results = json_results(&out);
+    // The runs, then the summary of the repeats.
+    let outcomes: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r["outcome"].as_str())
+        .collect();
+    assert_eq!(outcomes, ["error", "success", "success"], "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("chromedriver exited; starting a new one"),
+        "{}",
+        show(&out)
+    );
+    // Exit 3: a run could not be verified (a prober error, never a target failure).
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    s.assert_no_leftovers();
+}

@@ -2,20 +2,27 @@
 //! answers a whole question at once — where is the element, is it usable, what is the page's
 //! HTTP status — so a step costs few WebDriver round trips.
 
-/// `probe(strategy, expr, needle, focus)` → page facts plus, when `strategy` is set, the
+/// `probe(strategy, expr, needle, prepare)` → page facts plus, when `strategy` is set, the
 /// first matching element (preferring a visible one) and its state:
-/// `{href, title, status, text_found, match: {count, el, visible, enabled, text, focused}|null,
+/// `{href, title, status, text_found,
+///   match: {count, el, visible, enabled, text, focused, point}|null,
 ///   invalid: message|null, net_error: code|null}`.
-/// With `focus`, a visible, enabled, editable text field (`<textarea>`, `<input>` of type
-/// text, email, password, search, tel, url or number) is also focused with its text
+/// With `prepare` `"focus"`, a visible, enabled, editable text field (`<textarea>`, `<input>`
+/// of type text, email, password, search, tel, url or number) is also focused with its text
 /// selected (`focused: true`), so that one `Input.insertText` replaces its text — a `fill`
 /// in two round trips.
+/// With `prepare` `"point"`, a visible, enabled element is scrolled into view when its centre
+/// is outside the viewport, and `point` is `{x, y}`: the centre of the part of its first
+/// layout box inside the viewport (WebDriver's in-view centre point), in CSS pixels of the
+/// top-level viewport — set only when the element (or one of its descendants) is what the
+/// page hit-tests there, so a mouse click at `point` lands on it. An element under an
+/// overlay, with `pointer-events: none`, or in a frame gets no `point`.
 /// `origin` (`performance.timeOrigin` as a string) names the document: it changes when a
 /// new document loads, and [`PAGE_TIMINGS`] compares it.
 /// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
 pub const PROBE: &str = r#"
-const [strategy, expr, needle, focus] = arguments;
+const [strategy, expr, needle, prepare] = arguments;
 const nav = performance.getEntriesByType('navigation')[0];
 const out = {
   href: location.href,
@@ -90,12 +97,32 @@ if (strategy !== null) {
     const TEXT = ['text', 'email', 'password', 'search', 'tel', 'url', 'number', ''];
     const field = (el instanceof HTMLTextAreaElement) ||
       (el instanceof HTMLInputElement && TEXT.includes((el.getAttribute('type') || '').toLowerCase()));
-    if (focus && m.visible && m.enabled && field && !el.readOnly) {
+    if (prepare === 'focus' && m.visible && m.enabled && field && !el.readOnly) {
       el.focus();
       if (document.activeElement === el) {
         el.select();
         m.focused = true;
       }
+    }
+    m.point = null;
+    if (prepare === 'point' && m.visible && m.enabled && window === window.top) {
+      const centre = () => {
+        const boxes = el.getClientRects();
+        const r = boxes.length > 0 ? boxes[0] : el.getBoundingClientRect();
+        const vw = document.documentElement.clientWidth || innerWidth;
+        const vh = document.documentElement.clientHeight || innerHeight;
+        const left = Math.max(0, r.left), right = Math.min(vw, r.right);
+        const top = Math.max(0, r.top), bottom = Math.min(vh, r.bottom);
+        if (right <= left || bottom <= top) return null;
+        return { x: (left + right) / 2, y: (top + bottom) / 2 };
+      };
+      let at = centre();
+      if (at === null) {
+        el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
+        at = centre();
+      }
+      const hit = at && document.elementFromPoint(at.x, at.y);
+      if (hit && (hit === el || el.contains(hit))) m.point = at;
     }
   }
 }

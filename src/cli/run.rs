@@ -365,7 +365,7 @@ pub async fn run_batch(
     let cancel = interrupt.token();
     let journeys = batch.journeys;
     let mut check_env = None;
-    let (driver, url) = match &opts.webdriver {
+    let (mut driver, url) = match &opts.webdriver {
         Some(url) => (None, url.clone()),
         None => match start_driver(cancel).await {
             Ok(d) => {
@@ -392,7 +392,7 @@ pub async fn run_batch(
     // nothing to reuse it for).
     let several = journeys.len() * opts.repeat.max(1) as usize > 1;
     let pool = (opts.pool && several).then(|| Pool::new(PoolSettings::new(1), None));
-    let env = RunEnv {
+    let mut env = RunEnv {
         webdriver: url,
         driver: driver.clone(),
         pool: pool.clone(),
@@ -413,6 +413,31 @@ pub async fn run_batch(
     for j in rounds {
         if cancel.is_cancelled() {
             break;
+        }
+        // A chromedriver that died (its run ended in `error`) is replaced before the next
+        // run, as `serve` does: `--repeat` goes on measuring instead of erroring to the end.
+        if let Some(d) = &driver
+            && driver_gone(d, results.last()).await
+        {
+            eprintln!("warning: chromedriver exited; starting a new one");
+            d.kill_handle().kill_now();
+            match start_driver(cancel).await {
+                Ok(d) => {
+                    let d = Arc::new(d);
+                    interrupt.arm(d.kill_handle());
+                    env.webdriver = d.url().to_string();
+                    env.driver = Some(d.clone());
+                    // The old one's browsers go down with it (its Drop) once the pool
+                    // drops the sessions it opened.
+                    driver = Some(d);
+                }
+                Err(problem) => {
+                    let run = ProbeRun::single(RunResult::not_started(j, problem));
+                    live.finished(&run);
+                    results.push(run);
+                    continue;
+                }
+            }
         }
         let attempts = opts.attempts(j.retries);
         let mut run = with_retries(
@@ -499,6 +524,17 @@ async fn post_deploy(
             false
         }
     }
+}
+
+/// Has the chromedriver we manage gone? After a run that errored, a driver that no longer
+/// answers `/status` counts as gone too: a killed process closes its sockets a moment
+/// before it can be reaped, and a hung one would fail every run after it.
+async fn driver_gone(d: &ManagedDriver, last: Option<&ProbeRun>) -> bool {
+    if d.has_exited() {
+        return true;
+    }
+    let errored = last.is_some_and(|r| r.result.outcome == Outcome::Error);
+    errored && crate::browser::supervisor::status(d.url()).await.is_err()
 }
 
 async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Problem> {

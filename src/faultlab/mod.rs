@@ -13,6 +13,8 @@
 //! | `GET /dashboard` | `#welcome` "Welcome, {user}", `#region` select, `#search` box (Enter writes "Results for {query}" into `#results`), Settings link, `#logout`; without a session `#welcome` says "Please sign in" (still 200) |
 //! | `POST /logout` | drops the session, 303 to `/login` |
 //! | `GET /settings` | `#settings-title` "Settings" |
+//! | `GET /contrast` | buttons whose colours are hard to judge, one covered, one outside the page (for `assert_visible`) |
+//! | `GET /clicks` | `#far` below the fold, `#under` under `#overlay`: each writes the mouse events it received into `#events`; `#overlay-clicks` counts clicks on the overlay |
 //! | `GET /static/app.css`, `GET /static/app.js` | the in-memory assets bucket |
 //! | `GET /_faults` | current [`Faults`] as JSON |
 //! | `POST /_faults` | JSON body replaces the faults (unknown field: 400), answers the new faults |

@@ -325,6 +325,45 @@ pub(crate) fn contrast_page() -> String {
     )
 }
 
+/// Buttons a click must land on, or must not: one below the fold, one under an overlay.
+/// Each writes the mouse events it received into `#events` (`far: pointerdown mousedown …`,
+/// with "(synthetic)" after an event a script made rather than the browser's input); a
+/// click on the overlay counts in `#overlay-clicks`.
+pub(crate) fn clicks_page() -> String {
+    layout(
+        "Clicks · Fault Lab",
+        r#"<div class="card" style="background-color: #ffffff">
+<h1>Clicks</h1>
+<p id="events"></p>
+<p>Overlay clicks: <span id="overlay-clicks">0</span></p>
+<div style="position: relative">
+  <button id="under">Under</button>
+  <div id="overlay" style="position: absolute; inset: 0; background: #eee">overlay</div>
+</div>
+<div style="height: 150vh"></div>
+<button id="far">Far below</button>
+</div>
+<script>
+(function () {
+  var events = document.getElementById("events");
+  ["far", "under"].forEach(function (id) {
+    var seen = [];
+    ["pointerdown", "mousedown", "pointerup", "mouseup", "click"].forEach(function (type) {
+      document.getElementById(id).addEventListener(type, function (e) {
+        seen.push(type + (e.isTrusted ? "" : " (synthetic)"));
+        events.textContent = id + ": " + seen.join(" ");
+      });
+    });
+  });
+  var clicks = 0;
+  document.getElementById("overlay").addEventListener("click", function () {
+    document.getElementById("overlay-clicks").textContent = String(++clicks);
+  });
+})();
+</script>"#,
+    )
+}
+
 /// A bare error page: `<title>` and `<h1>` both say `title`.
 fn error_page(title: &str, detail: &str) -> String {
     format!(

@@ -31,6 +31,7 @@ pub(crate) fn router(state: Arc<LabState>) -> Router {
         .route("/logout", post(logout))
         .route("/settings", get(settings))
         .route("/contrast", get(contrast))
+        .route("/clicks", get(clicks))
         .route("/static/{file}", get(static_asset))
         .route("/healthz", get(healthz))
         .route("/flaky", get(flaky))
@@ -205,6 +206,10 @@ async fn settings() -> Response {
 
 async fn contrast() -> Response {
     html(StatusCode::OK, pages::contrast_page())
+}
+
+async fn clicks() -> Response {
+    html(StatusCode::OK, pages::clicks_page())
 }
 
 async fn static_asset(Path(file): Path<String>) -> Response {

@@ -16,7 +16,7 @@ use super::artifacts::RunArtifacts;
 use crate::browser::Session;
 use crate::browser::classify::Classified;
 use crate::browser::scripts;
-use crate::browser::session::{Found, PageProbe};
+use crate::browser::session::{Found, PageProbe, Prepare};
 use crate::config::{Action, Locator, SelectBy, TextMatch, WaitCondition};
 use crate::outcome::{Problem, Reason};
 use crate::redact::Redactor;
@@ -142,12 +142,7 @@ async fn act_on(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
     match action {
         Action::Goto { url } => goto(ctx, url).await,
         Action::Fill { target, value } => fill(ctx, target, value).await,
-        Action::Click { target } => {
-            act(ctx, target, &format!("click {target}"), |el| async move {
-                el.click().await
-            })
-            .await
-        }
+        Action::Click { target } => click(ctx, target).await,
         Action::Press { key, target } => press(ctx, key.code, target.as_ref()).await,
         Action::Select { target, option } => select(ctx, target, option).await,
         Action::WaitFor(cond) => wait_for(ctx, cond).await,
@@ -202,23 +197,23 @@ async fn poll<T>(
     needle: Option<&str>,
     check: impl FnMut(&PageProbe) -> Check<T>,
 ) -> Result<T, Problem> {
-    poll_focus(ctx, what, locator, needle, false, check).await
+    poll_prepared(ctx, what, locator, needle, Prepare::Nothing, check).await
 }
 
-/// [`poll`], asking each probe to focus a text field found ready for a fill.
-async fn poll_focus<T>(
+/// [`poll`], asking each probe to ready the element it finds for a fill or a click.
+async fn poll_prepared<T>(
     ctx: &StepCtx<'_>,
     what: &str,
     locator: Option<&Locator>,
     needle: Option<&str>,
-    focus: bool,
+    prepare: Prepare,
     mut check: impl FnMut(&PageProbe) -> Check<T>,
 ) -> Result<T, Problem> {
     let mut last: Problem;
     loop {
         match ctx
             .session
-            .probe(ctx.deadline, what, locator, needle, focus)
+            .probe(ctx.deadline, what, locator, needle, prepare)
             .await
         {
             Ok(p) => {
@@ -312,7 +307,7 @@ pub fn net_error_reason(code: &str) -> Reason {
 async fn fill(ctx: &StepCtx<'_>, target: &Locator, value: &str) -> Result<(), Problem> {
     let what = format!("fill {target}");
     if !value.is_empty() {
-        let focused = poll_focus(ctx, &what, Some(target), None, true, |p| {
+        let focused = poll_prepared(ctx, &what, Some(target), None, Prepare::Focus, |p| {
             ready(&what, target, p).map(|f| f.focused.then(|| f.el.clone()))
         })
         .await?;
@@ -357,7 +352,12 @@ async fn still_focused(ctx: &StepCtx<'_>, what: &str, el: serde_json::Value) -> 
 
 async fn interactable(ctx: &StepCtx<'_>, target: &Locator, what: &str) -> Result<Element, Problem> {
     let el = interactable_ref(ctx, target, what).await?;
-    ctx.session.element(&el).ok_or_else(|| {
+    element(ctx, what, &el)
+}
+
+/// The element a script returned, as a WebDriver element.
+fn element(ctx: &StepCtx<'_>, what: &str, el: &serde_json::Value) -> Result<Element, Problem> {
+    ctx.session.element(el).ok_or_else(|| {
         Problem::new(
             Reason::WebdriverError,
             format!("{what}: the driver returned no element reference"),
@@ -408,6 +408,42 @@ where
         let el = interactable(ctx, target, what).await?;
         set_page_load(ctx).await?;
         match ctx.session.call_navigating(ctx.deadline, what, f(el)).await {
+            Ok(()) => return Ok(()),
+            Err(c) if c.retryable && Instant::now() < ctx.deadline => {
+                ctx.session.pause(POLL).await;
+            }
+            Err(c) => return Err(timed_out(ctx, c.problem)),
+        }
+    }
+}
+
+/// Click the first visible, enabled element `target` finds. Where the probe that finds it
+/// also finds the point a click lands on it, the click is dispatched there through Chrome
+/// DevTools; otherwise (covered, in a frame, no DevTools) it is WebDriver's element click,
+/// with the driver's own checks and errors.
+async fn click(ctx: &StepCtx<'_>, target: &Locator) -> Result<(), Problem> {
+    let what = format!("click {target}");
+    loop {
+        let (el, at) = poll_prepared(ctx, &what, Some(target), None, Prepare::Point, |p| {
+            ready(&what, target, p).map(|f| (f.el.clone(), f.point))
+        })
+        .await?;
+        set_page_load(ctx).await?;
+        let clicked = match at {
+            Some(at) => ctx.session.click_at(ctx.deadline, &what, at).await,
+            None => Ok(false),
+        };
+        let clicked = match clicked {
+            Ok(false) => {
+                let el = element(ctx, &what, &el)?;
+                ctx.session
+                    .call_navigating(ctx.deadline, &what, el.click())
+                    .await
+            }
+            Ok(true) => Ok(()),
+            Err(c) => Err(c),
+        };
+        match clicked {
             Ok(()) => return Ok(()),
             Err(c) if c.retryable && Instant::now() < ctx.deadline => {
                 ctx.session.pause(POLL).await;
