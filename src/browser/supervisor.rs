@@ -114,16 +114,18 @@ fn lease_of(d: Arc<ManagedDriver>) -> Lease {
     }
 }
 
-/// `GET {url}/status`, answered with any 2xx within a second (http or https; credentials
-/// in the URL are never shown).
+/// `GET {url}/status`, answered with any 2xx within a second (http or https). Credentials
+/// in the URL (`https://user:pass@grid:4444`) are sent as HTTP basic auth, as a grid behind
+/// a proxy that asks for them expects, and never shown.
 pub async fn status(url: &str) -> Result<(), String> {
     let shown = crate::redact::without_credentials(url);
-    let target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
+    let mut target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
         .map_err(|e| format!("bad WebDriver URL {shown}: {e}"))?;
+    let headers: Vec<_> = basic_auth(&mut target).into_iter().collect();
     let sent = crate::check::http::request(
         &target,
         http::Method::GET,
-        &[],
+        &headers,
         None,
         Duration::from_secs(1),
     )
@@ -135,5 +137,82 @@ pub async fn status(url: &str) -> Result<(), String> {
             &format!("cannot reach WebDriver at {shown}: {}", p.message),
             url,
         )),
+    }
+}
+
+/// Take the credentials out of `url` as an `Authorization: Basic …` header.
+fn basic_auth(url: &mut url::Url) -> Option<(http::HeaderName, http::HeaderValue)> {
+    use base64::Engine;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let pair = format!(
+        "{}:{}",
+        decode(url.username()),
+        decode(url.password().unwrap_or(""))
+    );
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let token = base64::engine::general_purpose::STANDARD.encode(pair);
+    let mut value = http::HeaderValue::from_str(&format!("Basic {token}")).ok()?;
+    value.set_sensitive(true);
+    Some((http::header::AUTHORIZATION, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+
+    /// A `/status` that answers 200 only to `Authorization: Basic am9lOnMzY3JldCE=`
+    /// (`joe:s3cret!`), else 401; it serves `n` requests.
+    fn grid_with_auth(n: usize) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(n) {
+                let mut stream = stream.unwrap();
+                let reader = BufReader::new(stream.try_clone().unwrap());
+                let mut authorized = false;
+                for line in reader.lines() {
+                    let line = line.unwrap();
+                    if line.is_empty() {
+                        break;
+                    }
+                    authorized |=
+                        line.eq_ignore_ascii_case("authorization: Basic am9lOnMzY3JldCE=");
+                }
+                let status = if authorized {
+                    "200 OK"
+                } else {
+                    "401 Unauthorized"
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                );
+            }
+        });
+        addr.to_string()
+    }
+
+    #[tokio::test]
+    async fn status_sends_the_url_credentials_as_basic_auth_and_never_shows_them() {
+        let addr = grid_with_auth(2);
+        // `!` percent-encoded in the URL, as a user writes it.
+        assert_eq!(
+            status(&format!("http://joe:s3cret%21@{addr}")).await,
+            Ok(())
+        );
+        let refused = status(&format!("http://joe:wrong@{addr}"))
+            .await
+            .unwrap_err();
+        assert!(refused.contains("answered 401"), "{refused}");
+        assert!(!refused.contains("wrong"), "{refused}");
     }
 }
