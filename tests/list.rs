@@ -56,3 +56,52 @@ fn list_shows_schedules_bpms_prerequisites_and_incident_links() {
     assert_eq!(v["probes"][1]["every_seconds"], 10.0);
     assert_eq!(v["bpms"][0]["expected"]["max"], 0.8);
 }
+
+/// `list` and `rules` never use a secret's value, so they run where the secrets are not (a
+/// CI job generating rules); `validate` still insists, as `serve` would. Other mistakes in a
+/// secret are reported all the same.
+#[test]
+fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
+    let s = Scratch::new();
+    let file = s.path().join("login.yaml");
+    let journey = |password: &str| {
+        format!(
+            "name: login\nsecrets: {{ password: \"{password}\" }}\nsteps:\n\
+             \x20 - goto: http://127.0.0.1:9/login\n\
+             \x20 - fill: {{ selector: \"#password\", value: \"${{password}}\" }}\n\
+             bpms:\n  - name: signin\n    probes: [login]\n    expected: {{ min: 0.9 }}\n"
+        )
+    };
+    std::fs::write(&file, journey("${env:JP_TEST_NEVER_SET_PASSWORD}")).unwrap();
+    let path = file.to_str().unwrap();
+    for args in [vec!["list", path], vec!["rules", path]] {
+        let mut cmd = s.command("http://127.0.0.1:9", &args);
+        cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD");
+        let out = s.run(cmd);
+        assert!(out.status.success(), "{args:?}: {}", common::show(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("signin"), "{args:?}: {text}");
+        assert!(!text.contains("unset-secret"), "{args:?}: {text}");
+    }
+    let mut cmd = s.command("http://127.0.0.1:9", &["validate", path]);
+    cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD");
+    let out = s.run(cmd);
+    assert_eq!(out.status.code(), Some(2), "{}", common::show(&out));
+    assert!(
+        common::show(&out).contains(
+            "secrets.password: environment variable JP_TEST_NEVER_SET_PASSWORD is not set"
+        ),
+        "{}",
+        common::show(&out)
+    );
+
+    // A malformed reference is a mistake in the file, not a missing secret.
+    std::fs::write(&file, journey("${env:not a name}")).unwrap();
+    let out = s.run(s.command("http://127.0.0.1:9", &["list", path]));
+    assert_eq!(out.status.code(), Some(2), "{}", common::show(&out));
+    assert!(
+        common::show(&out).contains("malformed reference"),
+        "{}",
+        common::show(&out)
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::config::bpm::window_label;
-use crate::config::{self, Band, Loaded, ProcessEnv};
+use crate::config::{self, Band, Loaded, ProcessEnv, SecretsUnused};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> i32 {
     let paths = super::default_paths(args.paths);
-    let loaded = match config::load(&paths, &ProcessEnv) {
+    let loaded = match config::load(&paths, &SecretsUnused(&ProcessEnv)) {
         Ok(l) => l,
         Err(problems) => {
             for p in &problems {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use crate::config::{self, ProcessEnv};
+use crate::config::{self, ProcessEnv, SecretsUnused};
 use crate::rules::{self, yaml};
 
 const AFTER_HELP: &str = "\
@@ -70,7 +70,7 @@ pub fn run(args: Args) -> i32 {
         return super::EXIT_CONFIG;
     }
     let paths = super::default_paths(args.paths);
-    let loaded = match config::load(&paths, &ProcessEnv) {
+    let loaded = match config::load(&paths, &SecretsUnused(&ProcessEnv)) {
         Ok(loaded) => loaded,
         Err(problems) => {
             for p in &problems {

@@ -348,6 +348,12 @@ pub(super) fn read_values(
         });
         let (v, key) = over.unwrap_or((v, key));
         let Some(s) = r.scalar(v, &key) else { continue };
+        if section == "secrets" && r.env.secrets_unused() && r.lacks_only_env_or_file(s.as_str()) {
+            let value = super::refs::UNSET_SECRET.to_string();
+            r.values.insert(k.as_str().to_string(), value);
+            names.push(k.as_str().to_string());
+            continue;
+        }
         match r.expand(s.as_str(), s.span(), &key) {
             Some(value) => {
                 r.values.insert(k.as_str().to_string(), value);

@@ -25,7 +25,7 @@ pub use bpm::{Band, BandState, Bpm};
 pub use check_model::{Check, CheckSpec};
 pub use diag::Diagnostic;
 pub use model::*;
-pub use refs::{Env, ProcessEnv};
+pub use refs::{Env, ProcessEnv, SecretsUnused};
 
 /// Everything loaded from a set of paths.
 #[derive(Debug)]

@@ -70,6 +70,19 @@ impl Reader<'_> {
         Some(expanded)
     }
 
+    /// Would expanding `raw` fail only for want of an environment variable or file?
+    pub fn lacks_only_env_or_file(&self, raw: &str) -> bool {
+        let scope = Scope {
+            values: &self.values,
+            env: self.env,
+            base_dir: &self.base_dir,
+        };
+        matches!(
+            scope.expand(raw),
+            Err(super::refs::RefError::UnsetEnv(_) | super::refs::RefError::File { .. })
+        )
+    }
+
     pub fn expand(&mut self, raw: &str, span: &Span, key: &str) -> Option<String> {
         let scope = Scope {
             values: &self.values,

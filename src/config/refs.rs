@@ -11,6 +11,29 @@ use std::path::Path;
 /// Where `${env:…}` values come from. A seam so unit tests need not touch the process env.
 pub trait Env {
     fn get(&self, name: &str) -> Option<String>;
+
+    /// True for commands that never use a secret's value (`list`, `rules`): a secret whose
+    /// environment variable or file is missing then loads as [`UNSET_SECRET`] instead of
+    /// failing the load, so they run where the secrets are not (a CI job).
+    fn secrets_unused(&self) -> bool {
+        false
+    }
+}
+
+/// What a secret holds when it could not be read for a command that never uses it.
+pub const UNSET_SECRET: &str = "journeyprobe-unset-secret";
+
+/// `env`, for a command that never uses a secret's value (see [`Env::secrets_unused`]).
+pub struct SecretsUnused<'a>(pub &'a dyn Env);
+
+impl Env for SecretsUnused<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name)
+    }
+
+    fn secrets_unused(&self) -> bool {
+        true
+    }
 }
 
 /// The real process environment.
