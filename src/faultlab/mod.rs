@@ -14,7 +14,7 @@
 //! | `POST /logout` | drops the session, 303 to `/login` |
 //! | `GET /settings` | `#settings-title` "Settings" |
 //! | `GET /contrast` | buttons whose colours are hard to judge, one covered, one outside the page (for `assert_visible`) |
-//! | `GET /clicks` | `#far` below the fold, `#under` under `#overlay`: each writes the mouse events it received into `#events`; `#overlay-clicks` counts clicks on the overlay |
+//! | `GET /clicks` | `#far` below the fold, `#under` under `#overlay`, `#alerting` opens an alert: each writes the mouse events it received into `#events`; `#overlay-clicks` counts clicks on the overlay |
 //! | `GET /static/app.css`, `GET /static/app.js` | the in-memory assets bucket |
 //! | `GET /_faults` | current [`Faults`] as JSON |
 //! | `POST /_faults` | JSON body replaces the faults (unknown field: 400), answers the new faults |

@@ -325,7 +325,8 @@ pub(crate) fn contrast_page() -> String {
     )
 }
 
-/// Buttons a click must land on, or must not: one below the fold, one under an overlay.
+/// Buttons a click must land on, or must not: one below the fold, one under an overlay, one
+/// that opens an alert.
 /// Each writes the mouse events it received into `#events` (`far: pointerdown mousedown …`,
 /// with "(synthetic)" after an event a script made rather than the browser's input); a
 /// click on the overlay counts in `#overlay-clicks`.
@@ -340,6 +341,7 @@ pub(crate) fn clicks_page() -> String {
   <button id="under">Under</button>
   <div id="overlay" style="position: absolute; inset: 0; background: #eee">overlay</div>
 </div>
+<p><button id="alerting" onclick="alert('Saved')">Save</button></p>
 <div style="height: 150vh"></div>
 <button id="far">Far below</button>
 </div>
