@@ -732,6 +732,7 @@ fn click_scrolls_to_its_button_with_trusted_events_and_never_clicks_an_overlay()
             "json",
             "--artifacts",
             &arts,
+            "-vv",
         ],
     );
     let out = s.run(cmd);
@@ -739,6 +740,20 @@ fn click_scrolls_to_its_button_with_trusted_events_and_never_clicks_an_overlay()
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");
     assert_eq!(r["phase"]["index"], 5, "{r:#}");
+    // Which click each step made (debug log): mouse input where the probe found the point,
+    // WebDriver's element click (which refuses) on the covered button.
+    let log = String::from_utf8_lossy(&out.stderr);
+    for (step, how) in [
+        ("\"#far\"", "mouse input at"),
+        ("\"#alerting\"", "mouse input at"),
+        ("\"#under\"", "WebDriver element click"),
+    ] {
+        assert!(
+            log.contains(&format!("click {step}: {how}")),
+            "{step}: {log}"
+        );
+    }
+    assert!(!log.contains("click \"#under\": mouse input"), "{log}");
     assert_eq!(r["reason"], "not_interactable", "{r:#}");
     let page = s
         .artifact_files()

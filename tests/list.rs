@@ -66,8 +66,9 @@ fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
     let file = s.path().join("login.yaml");
     let journey = |password: &str| {
         format!(
-            "name: login\nsecrets: {{ password: \"{password}\" }}\nsteps:\n\
-             \x20 - goto: http://127.0.0.1:9/login\n\
+            "name: login\nsecrets: {{ password: \"{password}\", link: \"${{env:JP_TEST_NEVER_SET_LINK}}\" }}\n\
+             steps:\n\
+             \x20 - goto: ${{link}}\n\
              \x20 - fill: {{ selector: \"#password\", value: \"${{password}}\" }}\n\
              bpms:\n  - name: signin\n    probes: [login]\n    expected: {{ min: 0.9 }}\n"
         )
@@ -76,7 +77,8 @@ fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
     let path = file.to_str().unwrap();
     for args in [vec!["list", path], vec!["rules", path]] {
         let mut cmd = s.command("http://127.0.0.1:9", &args);
-        cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD");
+        cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD")
+            .env_remove("JP_TEST_NEVER_SET_LINK");
         let out = s.run(cmd);
         assert!(out.status.success(), "{args:?}: {}", common::show(&out));
         let text = String::from_utf8_lossy(&out.stdout);
@@ -95,13 +97,22 @@ fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
         common::show(&out)
     );
 
-    // A malformed reference is a mistake in the file, not a missing secret.
-    std::fs::write(&file, journey("${env:not a name}")).unwrap();
-    let out = s.run(s.command("http://127.0.0.1:9", &["list", path]));
-    assert_eq!(out.status.code(), Some(2), "{}", common::show(&out));
-    assert!(
-        common::show(&out).contains("malformed reference"),
-        "{}",
-        common::show(&out)
-    );
+    // A malformed reference, or a typo next to the missing variable, is a mistake in the
+    // file, not a missing secret.
+    for (password, problem) in [
+        ("${env:not a name}", "malformed reference"),
+        (
+            "${env:JP_TEST_NEVER_SET_PASSWORD}${pasword}",
+            "unknown reference",
+        ),
+    ] {
+        std::fs::write(&file, journey(password)).unwrap();
+        let out = s.run(s.command("http://127.0.0.1:9", &["list", path]));
+        assert_eq!(out.status.code(), Some(2), "{}", common::show(&out));
+        assert!(
+            common::show(&out).contains(problem),
+            "{problem}: {}",
+            common::show(&out)
+        );
+    }
 }

@@ -11,12 +11,13 @@
 /// of type text, email, password, search, tel, url or number) is also focused with its text
 /// selected (`focused: true`), so that one `Input.insertText` replaces its text — a `fill`
 /// in two round trips.
-/// With `prepare` `"point"`, a visible, enabled element is scrolled into view when its centre
-/// is outside the viewport, and `point` is `{x, y}`: the centre of the part of its first
-/// layout box inside the viewport (WebDriver's in-view centre point), in CSS pixels of the
-/// top-level viewport — set only when the element (or one of its descendants) is what the
-/// page hit-tests there, so a mouse click at `point` lands on it. An element under an
-/// overlay, with `pointer-events: none`, or in a frame gets no `point`.
+/// With `prepare` `"point"`, a visible, enabled element entirely outside the viewport is
+/// scrolled into view (`scrolled: true`, no `point`: the page reacts to the scroll after the
+/// script); otherwise `point` is `{x, y}`: the centre of the part of its first layout box
+/// inside the viewport (WebDriver's in-view centre point), in CSS pixels of the top-level
+/// viewport — set only when the element (or one of its descendants) is what the page
+/// hit-tests there, so a mouse click at `point` lands on it. An element under an overlay,
+/// with `pointer-events: none`, or in a frame gets no `point`.
 /// `origin` (`performance.timeOrigin` as a string) names the document: it changes when a
 /// new document loads, and [`PAGE_TIMINGS`] compares it.
 /// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
@@ -105,24 +106,31 @@ if (strategy !== null) {
       }
     }
     m.point = null;
+    m.scrolled = false;
     if (prepare === 'point' && m.visible && m.enabled && window === window.top) {
+      // The viewport without scroll bars (in quirks mode the body stands for it).
+      const root = document.compatMode === 'BackCompat' && document.body
+        ? document.body : document.documentElement;
       const centre = () => {
         const boxes = el.getClientRects();
         const r = boxes.length > 0 ? boxes[0] : el.getBoundingClientRect();
-        const vw = document.documentElement.clientWidth || innerWidth;
-        const vh = document.documentElement.clientHeight || innerHeight;
+        const vw = root.clientWidth || innerWidth;
+        const vh = root.clientHeight || innerHeight;
         const left = Math.max(0, r.left), right = Math.min(vw, r.right);
         const top = Math.max(0, r.top), bottom = Math.min(vh, r.bottom);
         if (right <= left || bottom <= top) return null;
         return { x: (left + right) / 2, y: (top + bottom) / 2 };
       };
-      let at = centre();
+      const at = centre();
       if (at === null) {
+        // What reacts to the scroll (a header that shows, content loaded late) has not
+        // run yet: no point now; the next probe hit-tests the settled page.
         el.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' });
-        at = centre();
+        m.scrolled = true;
+      } else {
+        const hit = document.elementFromPoint(at.x, at.y);
+        if (hit && (hit === el || el.contains(hit))) m.point = at;
       }
-      const hit = at && document.elementFromPoint(at.x, at.y);
-      if (hit && (hit === el || el.contains(hit))) m.point = at;
     }
   }
 }

@@ -152,6 +152,9 @@ pub struct Found {
     /// Where a mouse click lands on it (asked for, and hit-tested there).
     #[serde(default)]
     pub point: Option<Point>,
+    /// Scrolled into view by this probe (asked for a point): look again before clicking.
+    #[serde(default)]
+    pub scrolled: bool,
 }
 
 /// A point in CSS pixels of the top-level viewport.
@@ -199,6 +202,8 @@ pub struct Session {
     /// The document the last probe or timings read saw (its `performance.timeOrigin`):
     /// a navigating step that leaves a different one loaded a new document.
     document: Mutex<Option<String>>,
+    /// The WebDriver server refused Chrome DevTools mouse input: clicks are WebDriver's.
+    no_mouse_input: std::sync::atomic::AtomicBool,
 }
 
 /// The reply of [`scripts::PAGE_TIMINGS`].
@@ -251,6 +256,7 @@ impl Session {
             limit,
             clock: Clock::default(),
             document: Mutex::new(None),
+            no_mouse_input: Default::default(),
         })
     }
 
@@ -296,14 +302,20 @@ impl Session {
     /// A left click at `at` as Chromium's input pipeline sees a user's (mouse moved, pressed,
     /// released), through Chrome DevTools: what chromedriver's element click does after its
     /// own location checks, which cost ~45 ms a click and which the probe that found `at`
-    /// already made. `Ok(false)`: the driver has no DevTools (not chromedriver), nothing was
-    /// clicked. A navigation the click starts is bounded like a WebDriver click's.
+    /// already made. `Ok(false)`: the WebDriver server refused the passthrough (not
+    /// chromedriver), nothing was clicked, and the session does not ask again. A navigation
+    /// the click starts is bounded like a WebDriver click's. Once the button is pressed, no
+    /// error is retryable: a retry would press it again (a form sent twice).
     pub async fn click_at(
         &self,
         deadline: Instant,
         what: &str,
         at: Point,
     ) -> Result<bool, Classified> {
+        use std::sync::atomic::Ordering;
+        if self.no_mouse_input.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
         let event = |kind: &str, button: &str, buttons: u8| {
             json!({
                 "type": kind, "x": at.x, "y": at.y, "button": button, "buttons": buttons,
@@ -311,11 +323,11 @@ impl Session {
             })
         };
         let moved = event("mouseMoved", "none", 0);
-        if self
-            .cdp(deadline, "Input.dispatchMouseEvent", moved)
-            .await
-            .is_err()
-        {
+        if let Err(c) = self.cdp(deadline, "Input.dispatchMouseEvent", moved).await {
+            // A refusal, not the step's time running out or the driver going away.
+            if c.problem.reason == Reason::WebdriverError && Instant::now() < deadline {
+                self.no_mouse_input.store(true, Ordering::Relaxed);
+            }
             return Ok(false);
         }
         for e in [
@@ -328,7 +340,11 @@ impl Session {
                 params: e,
             };
             self.call_navigating(deadline, what, self.client.issue_cmd(c))
-                .await?;
+                .await
+                .map_err(|c| Classified {
+                    retryable: false,
+                    ..c
+                })?;
         }
         Ok(true)
     }

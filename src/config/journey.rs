@@ -348,13 +348,22 @@ pub(super) fn read_values(
         });
         let (v, key) = over.unwrap_or((v, key));
         let Some(s) = r.scalar(v, &key) else { continue };
-        if section == "secrets" && r.env.secrets_unused() && r.lacks_only_env_or_file(s.as_str()) {
+        let unused_secret = section == "secrets" && r.env.secrets_unused();
+        if unused_secret && r.lacks_only_env_or_file(s.as_str()) {
             let value = super::refs::UNSET_SECRET.to_string();
             r.values.insert(k.as_str().to_string(), value);
             names.push(k.as_str().to_string());
             continue;
         }
-        match r.expand(s.as_str(), s.span(), &key) {
+        // For a command that never uses it, the mistake beside a missing variable is the
+        // one to report.
+        let expanded = if unused_secret {
+            r.expand_any_env(s.as_str(), s.span(), &key)
+                .and_then(|_| r.expand(s.as_str(), s.span(), &key))
+        } else {
+            r.expand(s.as_str(), s.span(), &key)
+        };
+        match expanded {
             Some(value) => {
                 r.values.insert(k.as_str().to_string(), value);
                 names.push(k.as_str().to_string());

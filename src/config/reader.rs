@@ -77,16 +77,29 @@ impl Reader<'_> {
             env: self.env,
             base_dir: &self.base_dir,
         };
-        matches!(
-            scope.expand(raw),
-            Err(super::refs::RefError::UnsetEnv(_) | super::refs::RefError::File { .. })
-        )
+        scope.lacks_only_env_or_file(raw)
     }
 
     pub fn expand(&mut self, raw: &str, span: &Span, key: &str) -> Option<String> {
+        self.expand_in(self.env, raw, span, key)
+    }
+
+    /// [`expand`](Self::expand) as if every environment variable were set (to nothing):
+    /// reports the mistakes in `raw` other than a missing variable.
+    pub fn expand_any_env(&mut self, raw: &str, span: &Span, key: &str) -> Option<String> {
+        struct AnyEnv;
+        impl super::refs::Env for AnyEnv {
+            fn get(&self, _: &str) -> Option<String> {
+                Some(String::new())
+            }
+        }
+        self.expand_in(&AnyEnv, raw, span, key)
+    }
+
+    fn expand_in(&mut self, env: &dyn Env, raw: &str, span: &Span, key: &str) -> Option<String> {
         let scope = Scope {
             values: &self.values,
-            env: self.env,
+            env,
             base_dir: &self.base_dir,
         };
         match scope.expand(raw) {

@@ -20,8 +20,9 @@ pub trait Env {
     }
 }
 
-/// What a secret holds when it could not be read for a command that never uses it.
-pub const UNSET_SECRET: &str = "journeyprobe-unset-secret";
+/// What a secret holds when it could not be read for a command that never uses it: an
+/// absolute URL, so that a secret used as one (a magic link) still loads.
+pub const UNSET_SECRET: &str = "https://unset-secret.invalid/";
 
 /// `env`, for a command that never uses a secret's value (see [`Env::secrets_unused`]).
 pub struct SecretsUnused<'a>(pub &'a dyn Env);
@@ -113,6 +114,32 @@ impl Scope<'_> {
         }
         out.push_str(rest);
         Ok(out)
+    }
+
+    /// Does expanding `input` fail only for want of environment variables or files (every
+    /// other reference in it fine)?
+    pub fn lacks_only_env_or_file(&self, input: &str) -> bool {
+        let mut lacking = false;
+        let mut rest = input;
+        while let Some(at) = rest.find('$') {
+            let tail = &rest[at..];
+            if let Some(after) = tail.strip_prefix("$${") {
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix("${") {
+                let Some(end) = after.find('}') else {
+                    return false;
+                };
+                match self.lookup(&after[..end]) {
+                    Ok(_) => {}
+                    Err(RefError::UnsetEnv(_) | RefError::File { .. }) => lacking = true,
+                    Err(_) => return false,
+                }
+                rest = &after[end + 1..];
+            } else {
+                rest = &tail[1..];
+            }
+        }
+        lacking
     }
 
     fn lookup(&self, inner: &str) -> Result<String, RefError> {
@@ -208,6 +235,23 @@ mod tests {
         assert_eq!(s.expand("${base"), Err(RefError::Unterminated));
         assert!(matches!(s.expand("${a b}"), Err(RefError::Malformed(_))));
         assert_eq!(s.expand("${user}"), Err(RefError::Unknown("user".into())));
+    }
+
+    #[test]
+    fn lacking_only_env_or_file_looks_at_every_reference() {
+        let values = BTreeMap::from([("user".to_string(), "ann".to_string())]);
+        let env = BTreeMap::new();
+        let s = scope_with(&values, &env);
+        assert!(s.lacks_only_env_or_file("${env:PW}"));
+        assert!(s.lacks_only_env_or_file("${user}:${env:PW}@$${x}"));
+        assert!(s.lacks_only_env_or_file("${file:no-such-file}"));
+        // A mistake after (or before) the missing variable is still a mistake.
+        assert!(!s.lacks_only_env_or_file("${env:PW}${usr}"));
+        assert!(!s.lacks_only_env_or_file("${a b}${env:PW}"));
+        assert!(!s.lacks_only_env_or_file("${env:PW}${oops"));
+        // Nothing missing: expanding works, nothing to stand in for.
+        assert!(!s.lacks_only_env_or_file("${user}"));
+        assert!(!s.lacks_only_env_or_file("plain"));
     }
 
     #[test]

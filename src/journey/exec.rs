@@ -424,17 +424,38 @@ where
 async fn click(ctx: &StepCtx<'_>, target: &Locator) -> Result<(), Problem> {
     let what = format!("click {target}");
     loop {
-        let (el, at) = poll_prepared(ctx, &what, Some(target), None, Prepare::Point, |p| {
-            ready(&what, target, p).map(|f| (f.el.clone(), f.point))
-        })
+        // An element the probe scrolled to is looked at once more, after the page reacted
+        // to the scroll; one that keeps needing it gets WebDriver's click.
+        let mut scrolls = 0;
+        let (el, at) = poll_prepared(
+            ctx,
+            &what,
+            Some(target),
+            None,
+            Prepare::Point,
+            |p| match ready(&what, target, p) {
+                Check::Ready(f) if f.scrolled && scrolls == 0 => {
+                    scrolls += 1;
+                    Check::NotYet(Problem::new(
+                        Reason::NotInteractable,
+                        format!("{what}: {target} was scrolled into view"),
+                    ))
+                }
+                other => other.map(|f| (f.el.clone(), f.point)),
+            },
+        )
         .await?;
         set_page_load(ctx).await?;
         let clicked = match at {
             Some(at) => ctx.session.click_at(ctx.deadline, &what, at).await,
             None => Ok(false),
         };
+        if let (Ok(true), Some(p)) = (&clicked, at) {
+            tracing::debug!("{what}: mouse input at ({:.0}, {:.0})", p.x, p.y);
+        }
         let clicked = match clicked {
             Ok(false) => {
+                tracing::debug!("{what}: WebDriver element click");
                 let el = element(ctx, &what, &el)?;
                 ctx.session
                     .call_navigating(ctx.deadline, &what, el.click())
