@@ -775,8 +775,41 @@ fn click_scrolls_to_its_button_with_trusted_events_and_never_clicks_an_overlay()
 /// new chromedriver is started, the runs after it succeed, and no browser is left behind.
 #[test]
 fn run_repeat_starts_a_new_chromedriver_after_one_died_and_goes_on() {
+    let (out, results) = kill_chromedriver_in_the_first_of_three_runs(&[]);
+    let outcomes: Vec<&str> = results
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["error", "success", "success"], "{}", show(&out));
+    // Exit 3: a run could not be verified (a prober error, never a target failure).
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+}
+
+/// With `--retries`, the retry of the run chromedriver died under already gets the new one.
+#[test]
+fn a_retry_after_chromedriver_died_runs_on_a_new_one() {
+    let (out, results) = kill_chromedriver_in_the_first_of_three_runs(&["--retries", "1"]);
+    let outcomes: Vec<&str> = results
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["success", "success", "success"],
+        "{}",
+        show(&out)
+    );
+    assert_eq!(results[0]["attempts"], 2, "{}", show(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+}
+
+/// `run --repeat 3` of a two-step journey, chromedriver killed during the first run's goto
+/// (the lab answers slowly until then). The runs' results (the summary lines left out);
+/// checks the warning and that nothing is left running.
+fn kill_chromedriver_in_the_first_of_three_runs(
+    extra: &[&str],
+) -> (std::process::Output, Vec<serde_json::Value>) {
     let lab = Lab::start();
-    // The first run's goto waits on the slow lab while chromedriver is killed under it.
     lab.set(Faults {
         slow_ms: 3000,
         ..Faults::default()
@@ -790,18 +823,17 @@ fn run_repeat_starts_a_new_chromedriver_after_one_died_and_goes_on() {
          \x20 - assert_text: { selector: \"#remembered\", contains: \"New visitor\" }\n",
     )
     .unwrap();
-    let mut cmd = s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            journey.to_str().unwrap(),
-            "--repeat",
-            "3",
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
-    );
+    let mut args = vec![
+        "run",
+        journey.to_str().unwrap(),
+        "--repeat",
+        "3",
+        "--format",
+        "json",
+        "--no-artifacts",
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = s.command(&lab.base_url(), &args);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().expect("spawn journeyprobe");
@@ -822,19 +854,15 @@ fn run_repeat_starts_a_new_chromedriver_after_one_died_and_goes_on() {
     unsafe { libc::kill(driver, libc::SIGKILL) };
     lab.set(Faults::default());
     let out = child.wait_with_output().unwrap();
-    let results = json_results(&out);
-    // The runs, then the summary of the repeats.
-    let outcomes: Vec<&str> = results
-        .iter()
-        .filter_map(|r| r["outcome"].as_str())
+    let results: Vec<serde_json::Value> = json_results(&out)
+        .into_iter()
+        .filter(|r| r.get("outcome").is_some())
         .collect();
-    assert_eq!(outcomes, ["error", "success", "success"], "{}", show(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("chromedriver exited; starting a new one"),
         "{}",
         show(&out)
     );
-    // Exit 3: a run could not be verified (a prober error, never a target failure).
-    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
     s.assert_no_leftovers();
+    (out, results)
 }

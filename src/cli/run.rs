@@ -365,7 +365,7 @@ pub async fn run_batch(
     let cancel = interrupt.token();
     let journeys = batch.journeys;
     let mut check_env = None;
-    let (mut driver, url) = match &opts.webdriver {
+    let (driver, url) = match &opts.webdriver {
         Some(url) => (None, url.clone()),
         None => match start_driver(cancel).await {
             Ok(d) => {
@@ -392,7 +392,7 @@ pub async fn run_batch(
     // nothing to reuse it for).
     let several = journeys.len() * opts.repeat.max(1) as usize > 1;
     let pool = (opts.pool && several).then(|| Pool::new(PoolSettings::new(1), None));
-    let mut env = RunEnv {
+    let env = RunEnv {
         webdriver: url,
         driver: driver.clone(),
         pool: pool.clone(),
@@ -406,6 +406,9 @@ pub async fn run_batch(
         interactive: opts.interactive.clone(),
     };
     let observer = live.observer();
+    let managed = tokio::sync::Mutex::new(Managed { driver, env });
+    // The last attempt ended in `error`: the next one looks harder at the driver.
+    let suspect = std::cell::Cell::new(false);
     let mut results = Vec::new();
     let rounds = journeys
         .iter()
@@ -414,38 +417,19 @@ pub async fn run_batch(
         if cancel.is_cancelled() {
             break;
         }
-        // A chromedriver that died (its run ended in `error`) is replaced before the next
-        // run, as `serve` does: `--repeat` goes on measuring instead of erroring to the end.
-        if let Some(d) = &driver
-            && driver_gone(d, results.last()).await
-        {
-            eprintln!("warning: chromedriver exited; starting a new one");
-            d.kill_handle().kill_now();
-            match start_driver(cancel).await {
-                Ok(d) => {
-                    let d = Arc::new(d);
-                    interrupt.arm(d.kill_handle());
-                    env.webdriver = d.url().to_string();
-                    env.driver = Some(d.clone());
-                    // The old one's browsers go down with it (its Drop) once the pool
-                    // drops the sessions it opened.
-                    driver = Some(d);
-                }
-                Err(problem) => {
-                    let run = ProbeRun::single(RunResult::not_started(j, problem));
-                    live.finished(&run);
-                    results.push(run);
-                    continue;
-                }
-            }
-        }
         let attempts = opts.attempts(j.retries);
-        let mut run = with_retries(
-            attempts,
-            cancel,
-            || run_journey(j, &env, observer),
-            |r, n| live.retrying(r, n, attempts),
-        )
+        let (managed, suspect) = (&managed, &suspect);
+        let attempt = || async move {
+            let r = match env_for_attempt(managed, suspect.get(), cancel, interrupt).await {
+                Ok(env) => run_journey(j, &env, observer).await,
+                Err(problem) => RunResult::not_started(j, problem),
+            };
+            suspect.set(r.outcome == Outcome::Error);
+            r
+        };
+        let mut run = with_retries(attempts, cancel, attempt, |r, n| {
+            live.retrying(r, n, attempts)
+        })
         .await;
         // The checks it depends on explain the run's outcome: the last attempt's.
         let r = &mut run.result;
@@ -465,6 +449,7 @@ pub async fn run_batch(
         live.finished(&run);
         results.push(run);
     }
+    let Managed { driver, env } = managed.into_inner();
     drop(env);
     if let Some(pool) = pool {
         pool.close(Duration::from_secs(5)).await;
@@ -526,15 +511,38 @@ async fn post_deploy(
     }
 }
 
-/// Has the chromedriver we manage gone? After a run that errored, a driver that no longer
-/// answers `/status` counts as gone too: a killed process closes its sockets a moment
-/// before it can be reaped, and a hung one would fail every run after it.
-async fn driver_gone(d: &ManagedDriver, last: Option<&ProbeRun>) -> bool {
-    if d.has_exited() {
-        return true;
+/// The chromedriver we manage (none with `--webdriver`), and the environment runs get.
+struct Managed {
+    driver: Option<Arc<ManagedDriver>>,
+    env: RunEnv,
+}
+
+/// The environment for the next attempt. A chromedriver we manage that died is replaced
+/// first, as `serve` does, so `--repeat` and `--retries` go on instead of erroring to the
+/// end. After an attempt that errored (`suspect`), one that no longer answers `/status`
+/// counts as dead too: a killed process closes its sockets a moment before it can be
+/// reaped, and a hung one would fail every run after it.
+async fn env_for_attempt(
+    managed: &tokio::sync::Mutex<Managed>,
+    suspect: bool,
+    cancel: &CancellationToken,
+    interrupt: &Interrupt,
+) -> Result<RunEnv, Problem> {
+    let mut m = managed.lock().await;
+    if let Some(d) = &m.driver
+        && (d.has_exited()
+            || (suspect && crate::browser::supervisor::status(d.url()).await.is_err()))
+    {
+        eprintln!("warning: chromedriver exited; starting a new one");
+        d.kill_handle().kill_now();
+        let d = Arc::new(start_driver(cancel).await?);
+        interrupt.arm(d.kill_handle());
+        m.env.webdriver = d.url().to_string();
+        m.env.driver = Some(d.clone());
+        // The old one is dropped with the last session the pool holds on it.
+        m.driver = Some(d);
     }
-    let errored = last.is_some_and(|r| r.result.outcome == Outcome::Error);
-    errored && crate::browser::supervisor::status(d.url()).await.is_err()
+    Ok(m.env.clone())
 }
 
 async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Problem> {

@@ -28,6 +28,7 @@ use crate::result::{PageTimings, Phase, RunResult, StepRecord, StepStatus};
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
 
 /// Where journeys run.
+#[derive(Clone)]
 pub struct RunEnv {
     /// WebDriver URL (a managed chromedriver's, or `--webdriver`).
     pub webdriver: String,
