@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use common::s3::S3;
 use common::{Lab, Scratch, json_results, show};
-use journeyprobe::faultlab::{DASHBOARD_JS, FaultLabOptions};
 
 fn run(
     s: &Scratch,
@@ -102,19 +101,7 @@ checks:
 #[test]
 fn deleting_the_assets_bucket_breaks_login_and_the_report_names_it() {
     let s3 = S3::start();
-    s3.create_bucket("assets");
-    s3.put(
-        "assets",
-        "dashboard.js",
-        DASHBOARD_JS.as_bytes(),
-        "application/javascript",
-    );
-    s3.make_public("assets");
-    let lab = Lab::with_options(FaultLabOptions {
-        password: common::PASSWORD.to_string(),
-        assets_url: Some(format!("{}/assets", s3.endpoint())),
-        ..Default::default()
-    });
+    let lab = Lab::with_assets_bucket(&s3, false);
     let s = Scratch::new();
     let file = s.path().join("login_spa.yaml");
     std::fs::write(

@@ -511,9 +511,9 @@ fn a_click_whose_page_loads_too_slowly_is_a_navigation_timeout_not_a_prober_erro
         ..Faults::default()
     });
     let s = Scratch::new();
-    let journey = s.path().join("slow_click.yaml");
-    std::fs::write(
-        &journey,
+    let out = s.run_journey(
+        &lab.base_url(),
+        "slow_click.yaml",
         r##"name: slow_click
 timeout: 30s
 step_timeout: 15s
@@ -528,26 +528,14 @@ steps:
   - assert_url: "/dashboard$"
     timeout: 1500ms
 "##,
-    )
-    .unwrap();
-    let cmd = s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            journey.to_str().unwrap(),
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
+        &["--no-artifacts"],
     );
-    let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");
-    // chromedriver usually waits for the navigation the click starts. When the form's
-    // navigation starts a moment after chromedriver looked for one (a race inside
-    // chromedriver, seen on a busy machine), the click step's own wait for its page
-    // (src/journey/exec.rs, settle) catches it: the click is the step that failed.
+    // The click step's own wait for its page (src/journey/exec.rs, settle) waits for the
+    // navigation the form starts, even one that starts a moment after the click: the click
+    // is the step that failed.
     assert_eq!(r["reason"], "navigation_timeout", "{r:#}");
     assert_eq!(r["phase"]["index"], 4, "{r:#}");
     assert!(r["message"].as_str().unwrap().contains("1s 500ms"), "{r:#}");
@@ -556,27 +544,17 @@ steps:
 /// Run a one-step `assert_visible` journey on the lab's /contrast page.
 fn assert_visible_on_contrast_page(lab: &Lab, selector: &str) -> serde_json::Value {
     let s = Scratch::new();
-    let journey = s.path().join("contrast.yaml");
-    std::fs::write(
-        &journey,
-        format!(
-            "name: contrast\nstep_timeout: 2s\nvars: {{ base: \"${{env:BASE_URL}}\" }}\nsteps:\n\
-             \x20 - goto: ${{base}}/contrast\n\
-             \x20 - assert_visible: {{ selector: \"{selector}\", min_contrast: 3.0 }}\n"
-        ),
-    )
-    .unwrap();
-    let cmd = s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            journey.to_str().unwrap(),
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
+    let journey = format!(
+        "name: contrast\nstep_timeout: 2s\nvars: {{ base: \"${{env:BASE_URL}}\" }}\nsteps:\n\
+         \x20 - goto: ${{base}}/contrast\n\
+         \x20 - assert_visible: {{ selector: \"{selector}\", min_contrast: 3.0 }}\n"
     );
-    let out = s.run(cmd);
+    let out = s.run_journey(
+        &lab.base_url(),
+        "contrast.yaml",
+        &journey,
+        &["--no-artifacts"],
+    );
     json_results(&out).remove(0)
 }
 
@@ -711,31 +689,18 @@ checks:
 fn click_scrolls_to_its_button_with_trusted_events_and_never_clicks_an_overlay() {
     let lab = Lab::start();
     let s = Scratch::new();
-    let journey = s.path().join("clicks.yaml");
-    std::fs::write(
-        &journey,
+    let arts = s.artifacts().display().to_string();
+    let out = s.run_journey(
+        &lab.base_url(),
+        "clicks.yaml",
         "name: clicks\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\nsteps:\n\
          \x20 - goto: ${base}/clicks\n\
          \x20 - click: \"#far\"\n\
          \x20 - assert_text: { selector: \"#events\", equals: \"far: pointerdown mousedown pointerup mouseup click\" }\n\
          \x20 - click: \"#alerting\"\n\
          \x20 - click: \"#under\"\n",
-    )
-    .unwrap();
-    let arts = s.artifacts().display().to_string();
-    let cmd = s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            journey.to_str().unwrap(),
-            "--format",
-            "json",
-            "--artifacts",
-            &arts,
-            "-vv",
-        ],
+        &["--artifacts", &arts, "-vv"],
     );
-    let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");

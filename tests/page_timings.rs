@@ -30,19 +30,7 @@ fn timed_run(faults: Faults) -> serde_json::Value {
     let lab = Lab::start();
     lab.set(faults);
     let s = Scratch::new();
-    let journey = s.path().join("timed.yaml");
-    std::fs::write(&journey, JOURNEY).unwrap();
-    let cmd = s.command(
-        &lab.base_url(),
-        &[
-            "run",
-            journey.to_str().unwrap(),
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
-    );
-    let out = s.run(cmd);
+    let out = s.run_journey(&lab.base_url(), "timed.yaml", JOURNEY, &["--no-artifacts"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     json_results(&out).remove(0)
 }

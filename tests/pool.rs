@@ -146,26 +146,13 @@ fn a_cached_script_never_hides_a_deleted_bucket_from_a_session_warm_for_a_while(
 
     use journeyprobe::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
     use journeyprobe::browser::pool::{Pool, PoolSettings};
-    use journeyprobe::faultlab::{DASHBOARD_JS, FaultLabOptions};
     use journeyprobe::journey::{Quiet, RunEnv, run_journey};
     use journeyprobe::outcome::{Outcome, Reason};
 
     // The bundle may be cached for an hour: a warm browser that kept its HTTP cache would
     // render the dashboard from it after the bucket is gone.
     let s3 = common::s3::S3::start();
-    s3.create_bucket("assets");
-    s3.put_cacheable(
-        "assets",
-        "dashboard.js",
-        DASHBOARD_JS.as_bytes(),
-        "application/javascript",
-    );
-    s3.make_public("assets");
-    let lab = Lab::with_options(FaultLabOptions {
-        password: common::PASSWORD.to_string(),
-        assets_url: Some(format!("{}/assets", s3.endpoint())),
-        ..Default::default()
-    });
+    let lab = Lab::with_assets_bucket(&s3, true);
     let env = std::collections::BTreeMap::from([
         ("BASE_URL".to_string(), lab.base_url()),
         ("LOGIN_PASSWORD".to_string(), common::PASSWORD.to_string()),

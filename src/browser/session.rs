@@ -291,12 +291,12 @@ impl Session {
         cmd: &'static str,
         params: Value,
     ) -> Result<Value, Classified> {
-        let c = Cdp {
-            session: self.id.clone(),
+        self.call(
+            deadline,
             cmd,
-            params,
-        };
-        self.call(deadline, cmd, self.client.issue_cmd(c)).await
+            self.client.issue_cmd(self.cdp_command(cmd, params)),
+        )
+        .await
     }
 
     /// A left click at `at` as Chromium's input pipeline sees a user's (mouse moved, pressed,
@@ -334,11 +334,7 @@ impl Session {
             event("mousePressed", "left", 1),
             event("mouseReleased", "left", 0),
         ] {
-            let c = Cdp {
-                session: self.id.clone(),
-                cmd: "Input.dispatchMouseEvent",
-                params: e,
-            };
+            let c = self.cdp_command("Input.dispatchMouseEvent", e);
             self.call_navigating(deadline, what, self.client.issue_cmd(c))
                 .await
                 .map_err(|c| Classified {
@@ -347,6 +343,14 @@ impl Session {
                 })?;
         }
         Ok(true)
+    }
+
+    fn cdp_command(&self, cmd: &'static str, params: Value) -> Cdp {
+        Cdp {
+            session: self.id.clone(),
+            cmd,
+            params,
+        }
     }
 
     pub fn client(&self) -> &Client {

@@ -32,6 +32,24 @@ impl Lab {
         })
     }
 
+    /// A lab whose dashboard is rendered by a script from `s3`'s public `assets` bucket
+    /// (created here); `cacheable` stores the script with `Cache-Control: max-age=3600`.
+    pub fn with_assets_bucket(s3: &s3::S3, cacheable: bool) -> Lab {
+        let js = journeyprobe::faultlab::DASHBOARD_JS.as_bytes();
+        s3.create_bucket("assets");
+        if cacheable {
+            s3.put_cacheable("assets", "dashboard.js", js, "application/javascript");
+        } else {
+            s3.put("assets", "dashboard.js", js, "application/javascript");
+        }
+        s3.make_public("assets");
+        Lab::with_options(FaultLabOptions {
+            password: PASSWORD.to_string(),
+            assets_url: Some(format!("{}/assets", s3.endpoint())),
+            ..Default::default()
+        })
+    }
+
     pub fn with_options(opts: FaultLabOptions) -> Lab {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -101,6 +119,16 @@ impl Scratch {
             .env("LOGIN_PASSWORD", PASSWORD)
             .env_remove("RUST_LOG");
         cmd
+    }
+
+    /// Write `yaml` as `name` here and `journeyprobe run` it with `--format json` and `extra`
+    /// (`--no-artifacts`, `--artifacts DIR`, …), to completion (see [`run`](Self::run)).
+    pub fn run_journey(&self, base_url: &str, name: &str, yaml: &str, extra: &[&str]) -> Output {
+        let file = self.path().join(name);
+        std::fs::write(&file, yaml).unwrap();
+        let mut args = vec!["run", file.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(extra);
+        self.run(self.command(base_url, &args))
     }
 
     /// Run to completion, then insist that no process still uses this test's TMPDIR.
