@@ -18,6 +18,7 @@ pub mod faultlab;
 pub mod history;
 pub mod journey;
 pub mod metrics;
+pub mod net;
 pub mod outcome;
 pub mod process;
 pub mod redact;

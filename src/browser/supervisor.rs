@@ -122,7 +122,7 @@ pub async fn status(url: &str) -> Result<(), String> {
     let mut target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
         .map_err(|e| format!("bad WebDriver URL {shown}: {e}"))?;
     let headers: Vec<_> = basic_auth(&mut target).into_iter().collect();
-    let sent = crate::check::http::request(
+    let sent = crate::net::http::request(
         &target,
         http::Method::GET,
         &headers,

@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 use super::CheckEnv;
-use super::dns::Timings;
-use super::http::{Fetch, Response, exchange};
 use super::sigv4::{self, EMPTY_SHA256, uri_encode};
 use crate::config::check_model::BucketCheck;
+use crate::net::Timings;
+use crate::net::http::{Fetch, Response, exchange};
 use crate::outcome::{Problem, Reason};
 
 /// Objects are hashed up to this size for `sha256`; a larger one is a probe that cannot work.

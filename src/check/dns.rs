@@ -17,6 +17,7 @@ use hickory_resolver::{Resolver, TokioResolver};
 use tokio::time::Instant;
 
 use crate::config::check_model::{DnsCheck, DnsType, Rcode, normalise_answer};
+use crate::net::Timings;
 use crate::outcome::{Problem, Reason};
 
 /// What the server said.
@@ -52,9 +53,6 @@ pub async fn run(c: &DnsCheck, deadline: Instant, timings: &mut Timings) -> Resu
     }
     Ok(())
 }
-
-/// Phase timings of a check, in order.
-pub type Timings = Vec<(&'static str, Duration)>;
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -131,7 +129,7 @@ async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> 
             Reason::ResolverUnavailable,
             format!("the system resolver could not be asked: {e}"),
         )),
-        Err(NetError::Io(io)) if super::classify_io(&io) == Reason::ProberNetwork => {
+        Err(NetError::Io(io)) if crate::net::classify_io(&io) == Reason::ProberNetwork => {
             Err(Problem::new(
                 Reason::ProberNetwork,
                 format!(

@@ -12,9 +12,8 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use tokio::time::Instant;
 
 use super::CheckEnv;
-use super::dns::Timings;
-use super::http::{connect, within};
 use crate::config::check_model::TlsCheck;
+use crate::net::{Timings, connect, within};
 use crate::outcome::{Problem, Reason};
 
 pub async fn run(

@@ -93,7 +93,7 @@ pub async fn post(base: &str, token: Option<&str>, event: &NewEvent) -> Result<S
         headers.push((http::header::AUTHORIZATION, v));
     }
     let body = serde_json::to_string(event).map_err(|e| Refused(e.to_string()))?;
-    let sent = crate::check::http::request(
+    let sent = crate::net::http::request(
         &url,
         http::Method::POST,
         &headers,
