@@ -28,3 +28,4 @@ pub mod rules;
 pub mod schedule;
 pub mod server;
 pub mod service;
+pub mod time;

@@ -332,7 +332,7 @@ impl Metrics {
                     .observe(ms / 1000.0);
             }
         }
-        let now = crate::history::unix(std::time::SystemTime::now());
+        let now = crate::time::unix(std::time::SystemTime::now());
         self.last_run
             .with_label_values(&[&r.probe, r.kind])
             .set(now);
@@ -375,7 +375,7 @@ impl Metrics {
         // it was first scheduled.
         let last = self.last_run.with_label_values(&[name, kind]);
         if last.get() == 0.0 {
-            last.set(crate::history::unix(std::time::SystemTime::now()));
+            last.set(crate::time::unix(std::time::SystemTime::now()));
         }
         self.interval
             .with_label_values(&[name, kind])
@@ -424,7 +424,7 @@ impl Metrics {
         }
         if ok {
             self.reload_time
-                .set(crate::history::unix(std::time::SystemTime::now()));
+                .set(crate::time::unix(std::time::SystemTime::now()));
         }
         self.reload_ok.set(i64::from(ok));
     }
@@ -540,7 +540,7 @@ fn step_label(s: &crate::result::StepRecord) -> String {
 
 fn started(r: &RunResult) -> f64 {
     humantime::parse_rfc3339(&r.started_at)
-        .map(crate::history::unix)
+        .map(crate::time::unix)
         .unwrap_or(0.0)
 }
 

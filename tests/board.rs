@@ -18,9 +18,10 @@ use common::board::{
 use common::serve::{Served, http};
 use common::{Lab, Scratch};
 use journeyprobe::faultlab::Faults;
-use journeyprobe::history::{History, unix};
+use journeyprobe::history::History;
 use journeyprobe::journey::{Quiet, RunEnv, run_journey};
 use journeyprobe::outcome::Reason;
+use journeyprobe::time::unix;
 use serde_json::Value;
 
 const TOKEN: &str = "board-token-5678";

@@ -626,4 +626,21 @@ mod tests {
             Recycle::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(labels.len(), Recycle::ALL.len());
     }
+
+    #[test]
+    fn the_example_settings_file_states_the_pool_defaults() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/journeyprobe.yaml");
+        let env = std::collections::BTreeMap::<String, String>::new();
+        let f = crate::config::service::load_serve_file(&path, &env)
+            .unwrap_or_else(|d| panic!("{d:?}"));
+        assert_eq!(
+            (f.pool_enabled, f.pool_max_runs, f.pool_max_memory_mb),
+            (
+                Some(true),
+                Some(DEFAULT_MAX_RUNS),
+                Some(DEFAULT_MAX_MEMORY_MB)
+            )
+        );
+    }
 }

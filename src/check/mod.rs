@@ -48,11 +48,11 @@ pub async fn run_check(c: &Check, env: &CheckEnv) -> RunResult {
         CheckSpec::Bucket(b) => bucket::run(b, env, deadline, &mut timings).await,
     };
     let mut result = RunResult::for_check(c, started_at);
-    result.duration_ms = crate::journey::runner::ms(start.elapsed());
+    result.duration_ms = crate::time::ms(start.elapsed());
     result.timings = crate::result::Timings(
         timings
             .into_iter()
-            .map(|(phase, d)| (phase, crate::journey::runner::ms(d)))
+            .map(|(phase, d)| (phase, crate::time::ms(d)))
             .collect(),
     );
     let problem = outcome.err().map(|p| {

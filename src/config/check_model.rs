@@ -105,6 +105,20 @@ impl std::fmt::Display for StatusRange {
     }
 }
 
+/// What a bucket check signs its requests with (AWS Signature V4). Debug never shows the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, ••••)", self.access_key_id)
+    }
+}
+
 /// An S3-compatible bucket (AWS S3, GCS XML API, MinIO, …), or one object in it.
 #[derive(Clone, Debug)]
 pub struct BucketCheck {
@@ -115,7 +129,7 @@ pub struct BucketCheck {
     /// `https://endpoint/bucket/key` (true) or `https://bucket.endpoint/key` (false).
     pub path_style: bool,
     /// None: anonymous requests.
-    pub credentials: Option<crate::check::sigv4::Credentials>,
+    pub credentials: Option<Credentials>,
     pub min_size: Option<u64>,
     /// Without quotes.
     pub etag: Option<String>,

@@ -301,14 +301,9 @@ mod tests {
         let f = load_serve_file(&path, &BTreeMap::<String, String>::new())
             .unwrap_or_else(|d| panic!("{d:?}"));
         assert_eq!(f.browser_slots, Some(2));
-        assert_eq!(
-            (f.pool_enabled, f.pool_max_runs, f.pool_max_memory_mb),
-            (
-                Some(true),
-                Some(crate::browser::pool::DEFAULT_MAX_RUNS),
-                Some(crate::browser::pool::DEFAULT_MAX_MEMORY_MB)
-            )
-        );
+        // Its pool settings are the pool's defaults: browser/pool.rs tests that (config
+        // does not depend on the browser).
+        assert_eq!(f.pool_enabled, Some(true));
     }
 
     #[test]

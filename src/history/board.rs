@@ -134,9 +134,10 @@ mod tests {
     use std::time::{Duration, SystemTime};
 
     use super::*;
-    use crate::history::{Attempt, unix};
+    use crate::history::Attempt;
     use crate::outcome::{Outcome, Problem, Reason};
     use crate::result::{Phase, RunResult};
+    use crate::time::unix;
 
     fn result(outcome: Outcome, at: f64) -> RunResult {
         let text = "checks: [{ name: a, http: { url: 'http://127.0.0.1:1/' } }]";

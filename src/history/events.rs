@@ -104,7 +104,7 @@ impl NewEvent {
         match &self.at {
             None => Ok(now),
             Some(at) => humantime::parse_rfc3339_weak(at)
-                .map(super::unix)
+                .map(crate::time::unix)
                 .map_err(|_| {
                     format!("at: '{at}' is not an RFC 3339 time such as 2026-11-25T06:00:00Z")
                 }),

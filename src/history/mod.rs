@@ -17,11 +17,12 @@ pub mod events;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::result::RunResult;
+use crate::time::unix;
 
 /// Errors of the history store. Always the prober's problem, never the target's.
 #[derive(Debug, thiserror::Error)]
@@ -427,12 +428,6 @@ impl History {
         })
         .await
     }
-}
-
-pub fn unix(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 fn started_unix(r: &RunResult) -> f64 {

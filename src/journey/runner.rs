@@ -23,6 +23,7 @@ use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Isolation, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
 use crate::result::{PageTimings, Phase, RunResult, StepRecord, StepStatus};
+use crate::time::ms;
 
 /// Longest we wait for a browser session to open.
 const SESSION_START_LIMIT: Duration = Duration::from_secs(30);
@@ -483,8 +484,4 @@ fn write_timeline(arts: &mut RunArtifacts, result: &mut RunResult) {
     if let Err(e) = written {
         tracing::warn!("cannot write the step timeline: {e}");
     }
-}
-
-pub fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }

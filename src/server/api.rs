@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::history::events::NewEvent;
-use crate::history::unix;
 use crate::service::Shared;
+use crate::time::unix;
 
 /// Largest event body accepted.
 pub const MAX_EVENT_BYTES: usize = 64 * 1024;

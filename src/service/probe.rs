@@ -261,7 +261,7 @@ async fn journey(shared: &Shared, j: &Journey) -> RunResult {
 
 fn cancelled_check(c: &Check, started_at: SystemTime, start: Instant) -> RunResult {
     let mut r = RunResult::for_check(c, started_at);
-    r.duration_ms = crate::journey::runner::ms(start.elapsed());
+    r.duration_ms = crate::time::ms(start.elapsed());
     let p = Problem::new(Reason::Cancelled, "the service is stopping");
     r.conclude(Some((
         p,

@@ -14,9 +14,10 @@ use journeyprobe::browser::session::{BrowserOptions, capabilities};
 use journeyprobe::config::Journey;
 use journeyprobe::config::file::{ParsedFile, parse_file};
 use journeyprobe::history::events::{EventKind, NewEvent};
-use journeyprobe::history::{Attempt, History, unix};
+use journeyprobe::history::{Attempt, History};
 use journeyprobe::outcome::{Problem, Reason};
 use journeyprobe::result::{Phase, RunResult};
+use journeyprobe::time::unix;
 use serde_json::Value;
 use tokio::time::Instant;
 

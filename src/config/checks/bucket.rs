@@ -4,7 +4,7 @@ use marked_yaml::Node;
 
 use super::http::read_url;
 use super::{boolean, fields, whole_number};
-use crate::config::check_model::BucketCheck;
+use crate::config::check_model::{BucketCheck, Credentials};
 use crate::config::diag::{mapping_start, start_of};
 use crate::config::reader::{Reader, join};
 
@@ -136,11 +136,7 @@ fn read_bucket_name(r: &mut Reader, node: &Node, key: &str) -> Option<String> {
     Some(name)
 }
 
-fn read_credentials(
-    r: &mut Reader,
-    node: &Node,
-    key: &str,
-) -> Option<crate::check::sigv4::Credentials> {
+fn read_credentials(r: &mut Reader, node: &Node, key: &str) -> Option<Credentials> {
     let m = fields(
         r,
         node,
@@ -156,7 +152,7 @@ fn read_credentials(
     let token = m
         .get_node("session_token")
         .and_then(|n| r.text(n, &join(key, "session_token")));
-    Some(crate::check::sigv4::Credentials {
+    Some(Credentials {
         access_key_id: id?,
         secret_access_key: secret?,
         session_token: token,

@@ -37,8 +37,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::history::unix;
 use crate::service::Shared;
+use crate::time::unix;
 
 /// What board pages may load: only this server's own files; no inline script or style.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -5,10 +5,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::bpm::WindowValue;
 use crate::config::{Band, Bpm};
+use crate::history::HistoryError;
 use crate::history::board::ProbeStatus;
 use crate::history::events::Event;
-use crate::history::{HistoryError, unix};
 use crate::service::Shared;
+use crate::time::unix;
 
 use super::band::{Left, left_band};
 use super::series::{Point, rolling};
