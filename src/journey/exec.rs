@@ -53,18 +53,25 @@ impl<T> Check<T> {
 }
 
 pub async fn execute(ctx: &mut StepCtx<'_>, action: &Action) -> Result<(), Problem> {
-    let done = act_on(ctx, action).await;
+    act_on(ctx, action).await?;
+    // What follows a step that succeeded: every kind says, so a new one must decide.
     match action {
-        Action::Goto { .. } if done.is_ok() => {
+        Action::Goto { .. } => {
             // Loaded already: a short read, never the step's failure.
             let by = (Instant::now() + Duration::from_millis(500)).min(ctx.deadline);
             ctx.page = ctx.session.page_timings(by, true).await.ok().flatten();
             Ok(())
         }
-        Action::Click { .. } | Action::Press { .. } | Action::Select { .. } if done.is_ok() => {
+        Action::Click { .. } | Action::Press { .. } | Action::Select { .. } => {
             settle(ctx, action).await
         }
-        _ => done,
+        Action::Fill { .. }
+        | Action::WaitFor(_)
+        | Action::AssertText { .. }
+        | Action::AssertUrl { .. }
+        | Action::AssertTitle { .. }
+        | Action::AssertVisible { .. }
+        | Action::Screenshot { .. } => Ok(()),
     }
 }
 
