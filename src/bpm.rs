@@ -4,7 +4,7 @@
 
 use std::time::SystemTime;
 
-use crate::config::{BandState, Bpm, bpm::window_label};
+use crate::config::{Bpm, BpmState, bpm::window_label};
 use crate::history::{Counts, History, HistoryError};
 use crate::metrics::Metrics;
 
@@ -16,12 +16,12 @@ pub struct WindowValue {
     pub countable: u64,
     /// `None` when `countable` is 0.
     pub ratio: Option<f64>,
-    /// `in_band`, `below`, `above` or `no_data`.
-    pub state: &'static str,
+    /// `NoData` when `countable` is 0.
+    pub state: BpmState,
 }
 
 /// Ratio and state of `counts` against the BPM's band; `None` without countable runs.
-pub fn evaluate(bpm: &Bpm, counts: Counts) -> Option<(f64, BandState)> {
+pub fn evaluate(bpm: &Bpm, counts: Counts) -> Option<(f64, BpmState)> {
     if counts.countable == 0 {
         return None;
     }
@@ -42,7 +42,7 @@ pub async fn compute(bpm: &Bpm, history: &History) -> Result<Vec<WindowValue>, H
             success: counts.success,
             countable: counts.countable,
             ratio: value.map(|v| v.0),
-            state: value.map_or("no_data", |v| v.1.as_str()),
+            state: value.map_or(BpmState::NoData, |v| v.1),
         });
     }
     Ok(out)
@@ -81,9 +81,9 @@ mod tests {
         let b = bpm(Some(0.95), None);
         assert_eq!(evaluate(&b, Counts::default()), None);
         let c = |success, countable| Counts { success, countable };
-        assert_eq!(evaluate(&b, c(4, 4)), Some((1.0, BandState::InBand)));
-        assert_eq!(evaluate(&b, c(3, 4)), Some((0.75, BandState::Below)));
+        assert_eq!(evaluate(&b, c(4, 4)), Some((1.0, BpmState::InBand)));
+        assert_eq!(evaluate(&b, c(3, 4)), Some((0.75, BpmState::Below)));
         let funnel = bpm(Some(0.6), Some(0.8));
-        assert_eq!(evaluate(&funnel, c(9, 10)), Some((0.9, BandState::Above)));
+        assert_eq!(evaluate(&funnel, c(9, 10)), Some((0.9, BpmState::Above)));
     }
 }

@@ -13,6 +13,7 @@ pub mod bpm;
 pub mod browser;
 pub mod check;
 pub mod cli;
+mod closed;
 pub mod config;
 pub mod faultlab;
 pub mod history;

@@ -13,7 +13,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::config::{Band, BandState};
+use crate::config::{Band, BpmState};
 use crate::result::RunResult;
 
 /// Buckets of run durations: a check takes milliseconds, a journey seconds.
@@ -452,7 +452,7 @@ impl Metrics {
 
     /// A BPM's ratio over one window: `None` when the window holds no countable run, which
     /// exports no ratio at all (neither 1 nor 0) and the state `no_data`.
-    pub fn bpm(&self, bpm: &str, window: &str, countable: u64, ratio: Option<(f64, BandState)>) {
+    pub fn bpm(&self, bpm: &str, window: &str, countable: u64, ratio: Option<(f64, BpmState)>) {
         let _together = self.exclusive();
         self.bpm_runs
             .with_label_values(&[bpm, window])
@@ -460,16 +460,16 @@ impl Metrics {
         let state = match ratio {
             Some((r, state)) => {
                 self.bpm_ratio.with_label_values(&[bpm, window]).set(r);
-                state.as_str()
+                state
             }
             None => {
                 let _ = self.bpm_ratio.remove_label_values(&[bpm, window]);
-                "no_data"
+                BpmState::NoData
             }
         };
-        for s in BPM_STATES {
+        for s in BpmState::ALL {
             self.bpm_state
-                .with_label_values(&[bpm, window, s])
+                .with_label_values(&[bpm, window, s.as_str()])
                 .set(i64::from(*s == state));
         }
     }
@@ -487,8 +487,8 @@ impl Metrics {
         for w in windows {
             let _ = self.bpm_ratio.remove_label_values(&[bpm, w]);
             let _ = self.bpm_runs.remove_label_values(&[bpm, w]);
-            for s in BPM_STATES {
-                let _ = self.bpm_state.remove_label_values(&[bpm, w, s]);
+            for s in BpmState::ALL {
+                let _ = self.bpm_state.remove_label_values(&[bpm, w, s.as_str()]);
             }
         }
     }
@@ -515,9 +515,6 @@ impl Default for Metrics {
         Metrics::new()
     }
 }
-
-/// States of a BPM over a window. Closed set: a label.
-const BPM_STATES: &[&str] = &["in_band", "below", "above", "no_data"];
 
 fn outcome_labels(r: &RunResult) -> [&str; 4] {
     [
@@ -703,7 +700,7 @@ mod tests {
             let m = m.clone();
             std::thread::spawn(move || {
                 for i in 0..20_000 {
-                    let state = [BandState::InBand, BandState::Below, BandState::Above][i % 3];
+                    let state = [BpmState::InBand, BpmState::Below, BpmState::Above][i % 3];
                     m.bpm("login", "5m", 4, Some((0.5, state)));
                     if i % 1000 == 0 {
                         m.reload(false, false);
@@ -744,7 +741,7 @@ mod tests {
     fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
         let m = Metrics::new();
         m.skipped("login", SkipReason::NoSlot);
-        m.bpm("login", "5m", 4, Some((0.75, BandState::Below)));
+        m.bpm("login", "5m", 4, Some((0.75, BpmState::Below)));
         let text = encode_openmetrics(&m.gather());
         assert!(
             text.contains("# TYPE journeyprobe_runs_skipped counter\n"),
@@ -794,7 +791,7 @@ mod tests {
     #[test]
     fn a_window_without_countable_runs_exports_no_ratio() {
         let m = Metrics::new();
-        m.bpm("login", "5m", 3, Some((1.0, BandState::InBand)));
+        m.bpm("login", "5m", 3, Some((1.0, BpmState::InBand)));
         m.bpm("login", "5m", 0, None);
         let text = m.encode_text();
         assert!(!text.contains("journeyprobe_bpm_ratio{"), "{text}");

@@ -33,30 +33,36 @@ pub struct Band {
     pub max: Option<f64>,
 }
 
-/// Where a ratio stands against its band.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BandState {
-    InBand,
-    Below,
-    Above,
+crate::closed::closed_set! {
+    /// Where a BPM stands over a window: its ratio against the band, or no ratio at all.
+    /// The text is the `state` label of `journeyprobe_bpm_state`, the API's `state` and the
+    /// board's CSS class.
+    pub enum BpmState {
+        InBand => "in_band",
+        Below => "below",
+        Above => "above",
+        /// The window holds no countable run: no ratio, neither in nor out of band.
+        NoData => "no_data",
+    }
 }
 
-impl BandState {
-    pub fn as_str(self) -> &'static str {
+impl BpmState {
+    /// Below or above the band.
+    pub fn is_out_of_band(self) -> bool {
         match self {
-            BandState::InBand => "in_band",
-            BandState::Below => "below",
-            BandState::Above => "above",
+            BpmState::Below | BpmState::Above => true,
+            BpmState::InBand | BpmState::NoData => false,
         }
     }
 }
 
 impl Band {
-    pub fn state(&self, ratio: f64) -> BandState {
+    /// Where `ratio` stands: `InBand`, `Below` or `Above`, never `NoData`.
+    pub fn state(&self, ratio: f64) -> BpmState {
         match (self.min, self.max) {
-            (Some(min), _) if ratio < min => BandState::Below,
-            (_, Some(max)) if ratio > max => BandState::Above,
-            _ => BandState::InBand,
+            (Some(min), _) if ratio < min => BpmState::Below,
+            (_, Some(max)) if ratio > max => BpmState::Above,
+            _ => BpmState::InBand,
         }
     }
 }
@@ -259,15 +265,15 @@ mod tests {
             min: Some(0.6),
             max: Some(0.8),
         };
-        assert_eq!(b.state(0.5), BandState::Below);
-        assert_eq!(b.state(0.6), BandState::InBand);
-        assert_eq!(b.state(0.8), BandState::InBand);
-        assert_eq!(b.state(0.81), BandState::Above);
+        assert_eq!(b.state(0.5), BpmState::Below);
+        assert_eq!(b.state(0.6), BpmState::InBand);
+        assert_eq!(b.state(0.8), BpmState::InBand);
+        assert_eq!(b.state(0.81), BpmState::Above);
         let only_min = Band {
             min: Some(0.95),
             max: None,
         };
-        assert_eq!(only_min.state(1.0), BandState::InBand);
+        assert_eq!(only_min.state(1.0), BpmState::InBand);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod steps;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use bpm::{Band, BandState, Bpm};
+pub use bpm::{Band, Bpm, BpmState};
 pub use check_model::{Check, CheckSpec};
 pub use diag::Diagnostic;
 pub use model::*;

@@ -12,7 +12,7 @@
 //! If the ratio was never in band during the look-back, the moment is unknown: it left
 //! before the history the board looks at ([`Left::BeforeLookback`]).
 
-use crate::config::{Band, BandState};
+use crate::config::{Band, BpmState};
 
 /// When the current out-of-band episode began.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -68,10 +68,8 @@ pub fn left_band(
         episode.observe(replay.state(band), t);
     }
     match replay.state(band) {
-        Some(BandState::Below | BandState::Above) => {
-            Some(episode.start.unwrap_or(Left::BeforeLookback))
-        }
-        Some(BandState::InBand) | None => None,
+        BpmState::Below | BpmState::Above => Some(episode.start.unwrap_or(Left::BeforeLookback)),
+        BpmState::InBand | BpmState::NoData => None,
     }
 }
 
@@ -90,9 +88,12 @@ impl Replay {
         }
     }
 
-    /// `None` without countable runs (`no_data`).
-    fn state(&self, band: &Band) -> Option<BandState> {
-        (self.countable > 0).then(|| band.state(self.success as f64 / self.countable as f64))
+    fn state(&self, band: &Band) -> BpmState {
+        if self.countable > 0 {
+            band.state(self.success as f64 / self.countable as f64)
+        } else {
+            BpmState::NoData
+        }
     }
 }
 
@@ -105,22 +106,21 @@ struct Episode {
 }
 
 impl Episode {
-    fn observe(&mut self, state: Option<BandState>, t: f64) {
+    fn observe(&mut self, state: BpmState, t: f64) {
         match state {
-            Some(BandState::InBand) => {
+            BpmState::InBand => {
                 self.seen_in_band = true;
                 self.start = None;
             }
             // An episode under way keeps its start; a jump between below and above too.
-            Some(BandState::Below | BandState::Above) if self.start.is_none() => {
+            BpmState::Below | BpmState::Above if self.start.is_none() => {
                 self.start = Some(if self.seen_in_band {
                     Left::At(t)
                 } else {
                     Left::BeforeLookback
                 });
             }
-            Some(BandState::Below | BandState::Above) => {}
-            None => {}
+            BpmState::Below | BpmState::Above | BpmState::NoData => {}
         }
     }
 }

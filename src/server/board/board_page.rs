@@ -9,8 +9,8 @@ use super::band::Left;
 use super::html::{
     Esc, ago, link_or_text, outcome_badge, page, pct, span, state_badge, time_el, utc, w,
 };
-use super::view::{BEFORE_SECS, Board, BpmView, Changed, ProbeRow};
-use crate::config::Band;
+use super::view::{BEFORE_SECS, Board, BpmView, Changed, ProbeRow, rank};
+use crate::config::{Band, BpmState};
 use crate::history::board::RunRef;
 use crate::history::events::Event;
 
@@ -34,6 +34,7 @@ pub fn render(b: &Board) -> String {
         lab_panel(&mut body, lab);
     }
     let mut tiles: Vec<&BpmView> = b.bpms.iter().collect();
+    // Out of band first: that is what the page is opened for.
     tiles.sort_by_key(|v| rank(v.state));
     body.push_str("<section class=\"tiles\" aria-label=\"Business value proxy metrics\">\n");
     for v in tiles {
@@ -58,38 +59,29 @@ pub fn render(b: &Board) -> String {
     )
 }
 
-/// Out of band first: that is what the page is opened for.
-fn rank(state: &str) -> u8 {
-    match state {
-        "below" => 0,
-        "above" => 1,
-        "in_band" => 2,
-        _ => 3,
-    }
-}
-
 fn summary(out: &mut String, b: &Board) {
-    let count = |s: &str| b.bpms.iter().filter(|v| v.state == s).count();
-    let bad = count("below") + count("above");
+    use BpmState::*;
+    let count = |s: BpmState| b.bpms.iter().filter(|v| v.state == s).count();
+    let bad = count(Below) + count(Above);
     let (class, headline) = match (bad, b.bpms.len()) {
-        (_, 0) => ("s-no_data", "No BPMs configured".to_string()),
-        (0, n) if count("in_band") == 0 => ("s-no_data", format!("No data yet for {n} BPM(s)")),
-        (0, n) => ("s-in_band", format!("All {n} BPMs with data are in band")),
-        (k, n) => ("s-below", format!("{k} of {n} BPMs out of band")),
+        (_, 0) => (NoData, "No BPMs configured".to_string()),
+        (0, n) if count(InBand) == 0 => (NoData, format!("No data yet for {n} BPM(s)")),
+        (0, n) => (InBand, format!("All {n} BPMs with data are in band")),
+        (k, n) => (Below, format!("{k} of {n} BPMs out of band")),
     };
     w!(
         out,
-        r#"<section class="summary {class}" data-out-of-band="{bad}">
+        r#"<section class="summary s-{class}" data-out-of-band="{bad}">
 <h1>{}</h1>
 <p class="counts"><span class="count s-below">▼ {} below</span> <span class="count s-above">▲ {} above</span> <span class="count s-in_band">✓ {} in band</span> <span class="count s-no_data">– {} no data</span></p>
 <p class="generated">As of {} · reloads every {} s · all times UTC</p>
 </section>
 "#,
         Esc(&headline),
-        count("below"),
-        count("above"),
-        count("in_band"),
-        count("no_data"),
+        count(Below),
+        count(Above),
+        count(InBand),
+        count(NoData),
         utc(b.now),
         refresh(b),
     );
@@ -191,7 +183,11 @@ fn windows_table(out: &mut String, v: &BpmView) {
 }
 
 fn changed(out: &mut String, c: &Changed, now: f64) {
-    let dir = if c.state == "above" { "Above" } else { "Below" };
+    // A window in "what changed" is out of band: below or above.
+    let dir = match c.state {
+        BpmState::Above => "Above",
+        BpmState::Below | BpmState::InBand | BpmState::NoData => "Below",
+    };
     w!(
         out,
         "<section class=\"changed\" data-window=\"{}\"><h3>What changed</h3>\n<p class=\"left\">",
@@ -466,10 +462,10 @@ mod tests {
                     success: 1,
                     countable: 4,
                     ratio: Some(0.25),
-                    state: "below",
+                    state: BpmState::Below,
                 }],
                 headline: 0,
-                state: "below",
+                state: BpmState::Below,
                 chart: vec![
                     Point {
                         t: now - 300.0,
@@ -484,7 +480,7 @@ mod tests {
                 ],
                 changed: Some(Changed {
                     window: "5m".into(),
-                    state: "below",
+                    state: BpmState::Below,
                     left: Left::At(now - 1800.0),
                     events: vec![event.clone()],
                 }),

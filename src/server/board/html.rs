@@ -11,6 +11,7 @@
 use std::fmt::{self, Display, Write};
 
 use super::files::asset_url;
+use crate::config::BpmState;
 
 /// Write formatted text to a `String`. Writing to a `String` cannot fail.
 macro_rules! w {
@@ -187,16 +188,15 @@ pub fn millis(ms: f64) -> String {
 }
 
 /// The badge of a BPM state: symbol and words, so colour is never the only signal.
-pub fn state_badge(state: &str) -> String {
+pub fn state_badge(state: BpmState) -> String {
     let (symbol, words) = match state {
-        "in_band" => ("✓", "In band"),
-        "below" => ("▼", "Below band"),
-        "above" => ("▲", "Above band"),
-        _ => ("–", "No data"),
+        BpmState::InBand => ("✓", "In band"),
+        BpmState::Below => ("▼", "Below band"),
+        BpmState::Above => ("▲", "Above band"),
+        BpmState::NoData => ("–", "No data"),
     };
     format!(
-        r#"<span class="badge s-{}"><span aria-hidden="true">{symbol}</span> {words}</span>"#,
-        Esc(state)
+        r#"<span class="badge s-{state}"><span aria-hidden="true">{symbol}</span> {words}</span>"#
     )
 }
 

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::bpm::WindowValue;
-use crate::config::{Band, Bpm};
+use crate::config::{Band, Bpm, BpmState};
 use crate::history::HistoryError;
 use crate::history::board::ProbeStatus;
 use crate::history::events::Event;
@@ -40,8 +40,8 @@ pub struct BpmView {
     pub windows: Vec<WindowValue>,
     /// Index of the headline window in `windows`.
     pub headline: usize,
-    /// `below` or `above` if any window is; else `in_band` if any window is; else `no_data`.
-    pub state: &'static str,
+    /// `Below` or `Above` if any window is; else `InBand` if any window is; else `NoData`.
+    pub state: BpmState,
     /// The headline window's ratio over the look-back ([`super::series`]).
     pub chart: Vec<Point>,
     /// Set when a window is out of band.
@@ -52,7 +52,8 @@ pub struct BpmView {
 pub struct Changed {
     /// The window judged: the shortest one out of band.
     pub window: String,
-    pub state: &'static str,
+    /// `Below` or `Above`.
+    pub state: BpmState,
     /// When that window's ratio left the band ([`super::band`]).
     pub left: Left,
     /// Change events from [`BEFORE_SECS`] before `left` (before now when unknown) until now.
@@ -130,7 +131,7 @@ async fn bpm_view(
         .windows
         .iter()
         .zip(&windows)
-        .filter(|(_, v)| matches!(v.state, "below" | "above"))
+        .filter(|(_, v)| v.state.is_out_of_band())
         .min_by_key(|(w, _)| **w)
         .map(|(w, v)| (w.as_secs_f64(), v));
     // Runs for the chart (shortest window) and the replay (shortest out of band): one read.
@@ -179,11 +180,23 @@ async fn bpm_view(
 }
 
 /// One state for the tile: out of band if any window is (below wins: it is the page).
-pub fn overall(windows: &[WindowValue]) -> &'static str {
-    ["below", "above", "in_band"]
-        .into_iter()
-        .find(|s| windows.iter().any(|w| w.state == *s))
-        .unwrap_or("no_data")
+pub fn overall(windows: &[WindowValue]) -> BpmState {
+    windows
+        .iter()
+        .map(|w| w.state)
+        .min_by_key(|s| rank(*s))
+        .unwrap_or(BpmState::NoData)
+}
+
+/// Out of band first (below before above: below is the page), then in band, then no data:
+/// the order of the tiles and of [`overall`].
+pub fn rank(state: BpmState) -> u8 {
+    match state {
+        BpmState::Below => 0,
+        BpmState::Above => 1,
+        BpmState::InBand => 2,
+        BpmState::NoData => 3,
+    }
 }
 
 async fn probe_rows(
@@ -230,7 +243,7 @@ async fn probe_rows(
 mod tests {
     use super::*;
 
-    fn w(state: &'static str) -> WindowValue {
+    fn w(state: BpmState) -> WindowValue {
         WindowValue {
             window: "5m".into(),
             success: 0,
@@ -242,11 +255,12 @@ mod tests {
 
     #[test]
     fn a_tile_is_out_of_band_when_any_window_is() {
-        assert_eq!(overall(&[w("no_data"), w("in_band"), w("below")]), "below");
-        assert_eq!(overall(&[w("above"), w("below")]), "below");
-        assert_eq!(overall(&[w("in_band"), w("above")]), "above");
-        assert_eq!(overall(&[w("no_data"), w("in_band")]), "in_band");
-        assert_eq!(overall(&[w("no_data")]), "no_data");
-        assert_eq!(overall(&[]), "no_data");
+        use BpmState::*;
+        assert_eq!(overall(&[w(NoData), w(InBand), w(Below)]), Below);
+        assert_eq!(overall(&[w(Above), w(Below)]), Below);
+        assert_eq!(overall(&[w(InBand), w(Above)]), Above);
+        assert_eq!(overall(&[w(NoData), w(InBand)]), InBand);
+        assert_eq!(overall(&[w(NoData)]), NoData);
+        assert_eq!(overall(&[]), NoData);
     }
 }
