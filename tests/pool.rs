@@ -158,7 +158,7 @@ fn a_cached_script_never_hides_a_deleted_bucket_from_a_session_warm_for_a_while(
         ("LOGIN_PASSWORD".to_string(), common::PASSWORD.to_string()),
     ]);
     let path = std::path::Path::new("login_spa.yaml");
-    let (journey, diags) = journeyprobe::config::journey::parse_journey(path, LOGIN_SPA, &env);
+    let (journey, diags) = journeyprobe::config::file::parse_journey(path, LOGIN_SPA, &env);
     let journey = journey.unwrap_or_else(|| panic!("{:?}", diags.items));
 
     let rt = tokio::runtime::Runtime::new().unwrap();

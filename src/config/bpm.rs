@@ -8,8 +8,7 @@ use std::time::Duration;
 use marked_yaml::Node;
 
 use super::diag::{mapping_start, position, start_of};
-use super::journey::is_probe_name;
-use super::reader::{Reader, join, kind_name};
+use super::reader::{Reader, is_probe_name, join, kind_name};
 
 /// Windows of a BPM that does not name its own.
 pub const DEFAULT_WINDOWS: [Duration; 3] = [

@@ -13,11 +13,9 @@ use super::check_model::Check;
 use super::checks::read_checks;
 use super::diag::{Diags, start_of};
 use super::envs::read_envs;
-use super::journey::{
-    JOURNEY_ONLY_KEYS, TOP_KEYS, load_yaml, read_journey, read_values, secret_redactor,
-};
+use super::journey::{JOURNEY_ONLY_KEYS, TOP_KEYS, read_journey, read_values, secret_redactor};
 use super::model::Journey;
-use super::reader::Reader;
+use super::reader::{Reader, load_yaml};
 use super::refs::Env;
 
 /// What a file holds once it is valid.
@@ -28,6 +26,13 @@ pub struct ParsedFile {
     pub bpms: Vec<Bpm>,
     /// The environments its `envs:` defines, in file order.
     pub environments: Vec<String>,
+}
+
+/// Parse and validate one file expected to hold a journey. Returns the journey only when
+/// there is no problem anywhere in the file.
+pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>, Diags) {
+    let (parsed, diags) = parse_file(path, text, env);
+    (parsed.and_then(|p| p.journey), diags)
 }
 
 /// [`parse_file`] for `repro`: the text and non-secret vars recorded with a past run. The

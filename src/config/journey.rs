@@ -2,16 +2,14 @@
 //! (timeouts that cannot fit, duplicate screenshot names).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
+use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
-use marked_yaml::{LoaderOptions, Node};
 
-use super::diag::{Diags, mapping_start, start_of};
+use super::diag::{mapping_start, start_of};
 use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Isolation, Journey, Step};
-use super::reader::{Reader, join};
-use super::refs::Env;
+use super::reader::{Reader, is_probe_name, join, show};
 use super::schedule::{DEFAULT_JOURNEY_EVERY, Defaults, read_schedule};
 use super::steps::parse_step;
 use crate::redact::Redactor;
@@ -55,59 +53,6 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "runbook",
     "depends_on",
 ];
-
-/// Parse and validate one file expected to hold a journey. Returns the journey only when
-/// there is no problem anywhere in the file.
-pub fn parse_journey(path: &Path, text: &str, env: &dyn Env) -> (Option<Journey>, Diags) {
-    let (parsed, diags) = super::file::parse_file(path, text, env);
-    (parsed.and_then(|p| p.journey), diags)
-}
-
-/// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
-pub(crate) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
-    let content = text
-        .lines()
-        .map(str::trim)
-        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...");
-    if !content {
-        d.whole_file("the file is empty (only comments or blank lines); a probe file holds a journey (name:, steps:) or checks:");
-        return None;
-    }
-    let opts = LoaderOptions::default().error_on_duplicate_keys(true);
-    match marked_yaml::parse_yaml_with_options(0, text, opts) {
-        Ok(node) => Some(node),
-        Err(e) => {
-            use marked_yaml::LoadError::*;
-            let span = |m: &marked_yaml::Marker| marked_yaml::Span::new_start(*m);
-            match &e {
-                TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) => d.at(
-                    &span(m),
-                    "",
-                    "a probe file is a mapping (name:, steps:, … or checks:)",
-                ),
-                UnexpectedAnchor(m) => d.at(
-                    &span(m),
-                    "",
-                    "YAML anchors and aliases are not supported; use vars: for shared values",
-                ),
-                MappingKeyMustBeScalar(m) => {
-                    d.at(&span(m), "", "mapping keys must be plain strings")
-                }
-                UnexpectedTag(m) => d.at(&span(m), "", "YAML tags (!foo) are not supported"),
-                ScanError(m, err) => d.at(&span(m), "", format!("invalid YAML: {}", err.info())),
-                DuplicateKey(inner) => {
-                    let (l, c) = super::diag::position(inner.prev_key.span());
-                    let msg = format!(
-                        "duplicate key '{}' (first defined at {l}:{c})",
-                        inner.key.as_str()
-                    );
-                    d.at(inner.key.span(), inner.key.as_str(), msg);
-                }
-            }
-            None
-        }
-    }
-}
 
 /// The journey of a file whose vars and secrets are already read.
 pub(super) fn read_journey(
@@ -215,13 +160,6 @@ fn read_name(r: &mut Reader, root: &MarkedMappingNode) -> Option<String> {
         return None;
     }
     Some(name)
-}
-
-/// `[a-z0-9_]+`
-pub fn is_probe_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn read_labels(r: &mut Reader, node: &Node) -> Option<BTreeMap<String, String>> {
@@ -441,10 +379,6 @@ fn read_steps(r: &mut Reader, root: &MarkedMappingNode, timeout: Option<Duration
     steps
 }
 
-pub(super) fn show(d: Duration) -> String {
-    humantime::format_duration(d).to_string()
-}
-
 /// The journey's own timeouts must fit each other (the schedule's rules are checked by
 /// [`read_schedule`]).
 fn check_timeouts(
@@ -493,7 +427,10 @@ fn check_timeouts(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::config::file::parse_journey;
     use crate::config::model::{Locator, TextMatch, WaitCondition};
 
     fn env() -> BTreeMap<String, String> {

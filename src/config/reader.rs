@@ -1,16 +1,20 @@
 //! Typed reads from the spanned YAML tree. Each read either returns a value or records a
 //! diagnostic at the node's position and returns `None`, so validation goes on and finds
 //! every problem in the file.
+//!
+//! The leaf of `config/`: the YAML loader, the field readers and the name rule that the
+//! file, journey, schedule, check and BPM readers share live here, so none of those has to
+//! reach into another for them.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
-use marked_yaml::{Node, Span};
+use marked_yaml::{LoaderOptions, Node, Span};
 use regex::Regex;
 
-use super::diag::{Diags, mapping_start, start_of, suggest};
+use super::diag::{Diags, mapping_start, position, start_of, suggest};
 use super::model::Locator;
 use super::refs::{Env, Scope};
 
@@ -291,5 +295,116 @@ pub fn join(parent: &str, child: &str) -> String {
         child.to_string()
     } else {
         format!("{parent}.{child}")
+    }
+}
+
+/// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
+pub(crate) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
+    let content = text
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...");
+    if !content {
+        d.whole_file("the file is empty (only comments or blank lines); a probe file holds a journey (name:, steps:) or checks:");
+        return None;
+    }
+    let opts = LoaderOptions::default().error_on_duplicate_keys(true);
+    match marked_yaml::parse_yaml_with_options(0, text, opts) {
+        Ok(node) => Some(node),
+        Err(e) => {
+            use marked_yaml::LoadError::*;
+            let span = |m: &marked_yaml::Marker| marked_yaml::Span::new_start(*m);
+            match &e {
+                TopLevelMustBeMapping(m) | TopLevelMustBeSequence(m) => d.at(
+                    &span(m),
+                    "",
+                    "a probe file is a mapping (name:, steps:, … or checks:)",
+                ),
+                UnexpectedAnchor(m) => d.at(
+                    &span(m),
+                    "",
+                    "YAML anchors and aliases are not supported; use vars: for shared values",
+                ),
+                MappingKeyMustBeScalar(m) => {
+                    d.at(&span(m), "", "mapping keys must be plain strings")
+                }
+                UnexpectedTag(m) => d.at(&span(m), "", "YAML tags (!foo) are not supported"),
+                ScanError(m, err) => d.at(&span(m), "", format!("invalid YAML: {}", err.info())),
+                DuplicateKey(inner) => {
+                    let (l, c) = position(inner.prev_key.span());
+                    let msg = format!(
+                        "duplicate key '{}' (first defined at {l}:{c})",
+                        inner.key.as_str()
+                    );
+                    d.at(inner.key.span(), inner.key.as_str(), msg);
+                }
+            }
+            None
+        }
+    }
+}
+
+/// `[a-z0-9_]+`
+pub fn is_probe_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// A duration as messages show it (`1m 30s`).
+pub fn show(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+/// A scalar or a list of scalars, each expanded.
+pub fn string_list(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<String>> {
+    match node {
+        Node::Sequence(items) => {
+            let out: Vec<Option<String>> = items.iter().map(|n| r.text(n, key)).collect();
+            out.into_iter().collect()
+        }
+        _ => r.text(node, key).map(|s| vec![s]),
+    }
+}
+
+pub fn fields<'n>(
+    r: &mut Reader,
+    node: &'n Node,
+    key: &str,
+    allowed: &[&str],
+) -> Option<&'n MarkedMappingNode> {
+    let m = r.mapping(node, key)?;
+    r.known_keys(m, key, allowed);
+    Some(m)
+}
+
+pub fn boolean(r: &mut Reader, node: &Node, key: &str) -> Option<bool> {
+    let s = r.scalar(node, key)?;
+    match s.as_str().trim() {
+        "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        other => {
+            r.d.at(
+                s.span(),
+                key,
+                format!("expected true or false, found '{other}'"),
+            );
+            None
+        }
+    }
+}
+
+pub fn whole_number(r: &mut Reader, node: &Node, key: &str, min: u64, max: u64) -> Option<u64> {
+    let s = r.literal(node, key)?;
+    match s.trim().parse::<u64>() {
+        Ok(v) if (min..=max).contains(&v) => Some(v),
+        _ => {
+            r.d.at(
+                node.span(),
+                key,
+                format!("expected a whole number from {min} to {max}, found '{s}'"),
+            );
+            None
+        }
     }
 }

@@ -8,8 +8,7 @@ use std::time::Duration;
 use marked_yaml::types::MarkedMappingNode;
 
 use super::diag::mapping_start;
-use super::journey::show;
-use super::reader::{Reader, join};
+use super::reader::{Reader, join, show};
 
 /// How often a journey runs when its file does not say.
 pub const DEFAULT_JOURNEY_EVERY: Duration = Duration::from_secs(60);

@@ -93,7 +93,7 @@ pub fn load_serve_file(path: &Path, env: &dyn Env) -> Result<ServeFile, Vec<Diag
         base_dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
         recorded: BTreeMap::new(),
     };
-    let root = match super::journey::load_yaml(&text, &mut r.d) {
+    let root = match super::reader::load_yaml(&text, &mut r.d) {
         Some(Node::Mapping(m)) => m,
         Some(other) => {
             let msg = format!(

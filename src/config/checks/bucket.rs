@@ -3,10 +3,9 @@
 use marked_yaml::Node;
 
 use super::http::read_url;
-use super::{boolean, fields, whole_number};
 use crate::config::check_model::{BucketCheck, Credentials};
 use crate::config::diag::{mapping_start, start_of};
-use crate::config::reader::{Reader, join};
+use crate::config::reader::{Reader, boolean, fields, join, whole_number};
 
 const BUCKET_KEYS: &[&str] = &[
     "endpoint",

@@ -4,10 +4,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use marked_yaml::Node;
 
-use super::{fields, string_list};
 use crate::config::check_model::{DnsCheck, DnsExpect, DnsType, Rcode, normalise_answer};
 use crate::config::diag::{mapping_start, suggest};
-use crate::config::reader::{Reader, join};
+use crate::config::reader::{Reader, fields, join, string_list};
 
 const DNS_KEYS: &[&str] = &["query", "type", "nameserver", "expect"];
 const EXPECT_KEYS: &[&str] = &[

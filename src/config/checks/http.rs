@@ -2,10 +2,9 @@
 
 use marked_yaml::Node;
 
-use super::{boolean, fields};
 use crate::config::check_model::{HttpCheck, StatusRange};
 use crate::config::diag::start_of;
-use crate::config::reader::{Reader, join};
+use crate::config::reader::{Reader, boolean, fields, join};
 
 const HTTP_KEYS: &[&str] = &[
     "url",

@@ -11,8 +11,7 @@ mod tls;
 
 use super::check_model::{Check, CheckSpec, DEFAULT_CHECK_TIMEOUT};
 use super::diag::{mapping_start, position, start_of};
-use super::journey::is_probe_name;
-use super::reader::{Reader, join, kind_name};
+use super::reader::{Reader, is_probe_name, join, kind_name};
 use super::schedule::{DEFAULT_CHECK_EVERY, Defaults, read_schedule};
 use crate::redact::Redactor;
 use bucket::read_bucket;
@@ -123,61 +122,4 @@ fn read_name(r: &mut Reader, map: &MarkedMappingNode, key: &str) -> Option<Strin
     Some(name)
 }
 
-/// A scalar or a list of scalars, each expanded.
-pub(super) fn string_list(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<String>> {
-    match node {
-        Node::Sequence(items) => {
-            let out: Vec<Option<String>> = items.iter().map(|n| r.text(n, key)).collect();
-            out.into_iter().collect()
-        }
-        _ => r.text(node, key).map(|s| vec![s]),
-    }
-}
-
-pub(super) fn fields<'n>(
-    r: &mut Reader,
-    node: &'n Node,
-    key: &str,
-    allowed: &[&str],
-) -> Option<&'n MarkedMappingNode> {
-    let m = r.mapping(node, key)?;
-    r.known_keys(m, key, allowed);
-    Some(m)
-}
-
-pub(super) fn boolean(r: &mut Reader, node: &Node, key: &str) -> Option<bool> {
-    let s = r.scalar(node, key)?;
-    match s.as_str().trim() {
-        "true" | "yes" | "on" => Some(true),
-        "false" | "no" | "off" => Some(false),
-        other => {
-            r.d.at(
-                s.span(),
-                key,
-                format!("expected true or false, found '{other}'"),
-            );
-            None
-        }
-    }
-}
-
-pub(super) fn whole_number(
-    r: &mut Reader,
-    node: &Node,
-    key: &str,
-    min: u64,
-    max: u64,
-) -> Option<u64> {
-    let s = r.literal(node, key)?;
-    match s.trim().parse::<u64>() {
-        Ok(v) if (min..=max).contains(&v) => Some(v),
-        _ => {
-            r.d.at(
-                node.span(),
-                key,
-                format!("expected a whole number from {min} to {max}, found '{s}'"),
-            );
-            None
-        }
-    }
-}
+//END

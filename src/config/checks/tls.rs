@@ -3,9 +3,8 @@
 use marked_yaml::Node;
 
 use super::dns::read_dns_name;
-use super::{fields, whole_number};
 use crate::config::check_model::{DEFAULT_MIN_DAYS_LEFT, TlsCheck};
-use crate::config::reader::{Reader, join};
+use crate::config::reader::{Reader, fields, join, whole_number};
 
 const TLS_KEYS: &[&str] = &["host", "port", "sni", "min_days_left", "ca"];
 
