@@ -21,6 +21,7 @@ pub mod journey;
 pub mod metrics;
 pub mod net;
 pub mod outcome;
+pub mod probe;
 pub mod process;
 pub mod redact;
 pub mod report;

@@ -20,6 +20,18 @@ pub struct Prerequisite {
     pub message: Option<String>,
 }
 
+impl Prerequisite {
+    /// The verdict of a prerequisite check's run.
+    pub fn of(r: &RunResult) -> Prerequisite {
+        Prerequisite {
+            check: r.probe.clone(),
+            outcome: r.outcome,
+            reason: r.reason,
+            message: r.message.clone(),
+        }
+    }
+}
+
 /// Phase timings in milliseconds, kept in the order the phases happened; serialised as a
 /// JSON object.
 #[derive(Clone, Debug, Default, PartialEq)]

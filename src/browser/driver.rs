@@ -80,6 +80,28 @@ impl KillHandle {
     }
 }
 
+/// Where the kill handle of the managed driver of the moment is kept, shared between the
+/// [`super::supervisor::Supervisor`] that starts and replaces drivers and whoever must kill
+/// the current one without waiting (a second Ctrl-C).
+#[derive(Clone, Debug, Default)]
+pub struct KillSwitch(std::sync::Arc<std::sync::Mutex<Option<KillHandle>>>);
+
+impl KillSwitch {
+    pub fn arm(&self, handle: KillHandle) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+    }
+
+    pub fn disarm(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Kill the armed driver and its browsers now; false when none was armed.
+    pub fn fire(&self) -> bool {
+        let armed = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        armed.map(|h| h.kill_now()).is_some()
+    }
+}
+
 /// Prefix of our profile folders under the temporary directory: `journeyprobe-<pid>-…`.
 const PROFILES_PREFIX: &str = "journeyprobe-";
 

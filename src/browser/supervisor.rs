@@ -1,19 +1,23 @@
-//! A long-lived WebDriver for `serve`: either a URL given by the user (a Selenium Grid, a
-//! remote chromedriver), or a chromedriver we start, watch, and start again when it died.
+//! The WebDriver runs get their browser sessions from: either a URL given by the user (a
+//! Selenium Grid, a remote chromedriver), or a chromedriver we start, watch, and start again
+//! when it died. `run` and `serve` share it.
 //!
 //! A run that was using a chromedriver when it died ends in `error` (the prober's fault);
-//! the next run gets a fresh chromedriver. The dead one's browsers are killed when the last
-//! run holding it lets go (its `Drop` kills the process group and the profile folders'
-//! users).
+//! the next attempt gets a fresh chromedriver. After an attempt that errored, a chromedriver
+//! that no longer answers `/status` counts as dead too: a killed process closes its sockets
+//! a moment before it can be reaped, and a hung one would fail every run after it. A dead
+//! one is killed with its browsers at once.
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use super::driver::{ManagedDriver, find_chromedriver, find_chromium};
-use crate::outcome::Problem;
+use super::driver::{KillSwitch, ManagedDriver, find_chromedriver, find_chromium};
+use crate::outcome::{Outcome, Problem};
+use crate::result::RunResult;
 
 /// Where a run's browser session comes from.
 pub struct Lease {
@@ -23,53 +27,88 @@ pub struct Lease {
     pub browser_binary: Option<PathBuf>,
 }
 
-pub enum Supervisor {
+enum Source {
     External(String),
     Managed(Mutex<Option<Arc<ManagedDriver>>>),
 }
 
+pub struct Supervisor {
+    source: Source,
+    /// The last run through this driver ended in `error`: make sure it answers first.
+    suspect: AtomicBool,
+    /// Holds the running chromedriver's kill handle, for whoever must kill it without
+    /// waiting (a second Ctrl-C).
+    switch: KillSwitch,
+}
+
 impl Supervisor {
     pub fn new(webdriver: Option<String>) -> Supervisor {
-        match webdriver {
-            Some(url) => Supervisor::External(url),
-            None => Supervisor::Managed(Mutex::new(None)),
+        Supervisor {
+            source: match webdriver {
+                Some(url) => Source::External(url),
+                None => Source::Managed(Mutex::new(None)),
+            },
+            suspect: AtomicBool::new(false),
+            switch: KillSwitch::default(),
         }
     }
 
-    /// A WebDriver for one run, starting chromedriver if none is alive.
-    pub async fn lease(&self) -> Result<Lease, Problem> {
-        match self {
-            Supervisor::External(url) => Ok(Lease {
+    /// Keep `switch` armed with the managed chromedriver of the moment.
+    pub fn with_kill_switch(mut self, switch: KillSwitch) -> Supervisor {
+        self.switch = switch;
+        self
+    }
+
+    /// A WebDriver for one attempt, starting chromedriver if none is alive. `after_error`
+    /// (the attempt before this one errored) makes it check that a running one answers.
+    pub async fn lease(&self, after_error: bool) -> Result<Lease, Problem> {
+        let suspect = self.suspect.swap(false, Ordering::Relaxed) || after_error;
+        match &self.source {
+            Source::External(url) => Ok(Lease {
                 url: url.clone(),
                 driver: None,
                 browser_binary: None,
             }),
-            Supervisor::Managed(slot) => {
+            Source::Managed(slot) => {
                 let mut slot = slot.lock().await;
                 if let Some(d) = slot.as_ref()
                     && !d.has_exited()
+                    && !(suspect && status(d.url()).await.is_err())
                 {
                     return Ok(lease_of(d.clone()));
                 }
-                if slot.take().is_some() {
+                if let Some(dead) = slot.take() {
                     tracing::warn!("chromedriver exited; starting a new one");
+                    // Its browsers are lost with it: the runs still on them end in `error`.
+                    dead.kill_handle().kill_now();
+                    self.switch.disarm();
                 }
                 let d = Arc::new(ManagedDriver::start(&find_chromedriver()?).await?);
                 tracing::info!(url = d.url(), "chromedriver started");
+                self.switch.arm(d.kill_handle());
                 *slot = Some(d.clone());
                 Ok(lease_of(d))
             }
         }
     }
 
+    /// Note how an attempt through this driver ended (an `error` makes it suspect), and
+    /// hand the result back.
+    pub fn ended(&self, r: RunResult) -> RunResult {
+        if r.outcome == Outcome::Error {
+            self.suspect.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+
     /// Is the WebDriver there? A managed one must be alive (or startable: not yet
     /// started counts as ready only if chromedriver can be found); an external one must
     /// answer `GET /status` within a second.
     pub async fn ready(&self) -> Result<(), String> {
-        match self {
-            Supervisor::External(url) => status(url).await,
+        match &self.source {
+            Source::External(url) => status(url).await,
             // Never wait behind a chromedriver that is starting: a probe must answer at once.
-            Supervisor::Managed(slot) => match slot.try_lock() {
+            Source::Managed(slot) => match slot.try_lock() {
                 Err(_) => Err("chromedriver is starting".into()),
                 Ok(guard) => match guard.as_ref() {
                     Some(d) if !d.has_exited() => Ok(()),
@@ -84,7 +123,7 @@ impl Supervisor {
 
     /// Stop the managed chromedriver and every browser it started.
     pub async fn stop(&self) {
-        let Supervisor::Managed(slot) = self else {
+        let Source::Managed(slot) = &self.source else {
             return;
         };
         let Some(d) = slot.lock().await.take() else {
@@ -95,13 +134,14 @@ impl Supervisor {
             // A run still holds it (it was cancelled and is closing): kill outright.
             Err(shared) => shared.kill_handle().kill_now(),
         }
+        self.switch.disarm();
     }
 
     /// PID of the managed chromedriver, if one runs (tests kill it).
     pub async fn pid(&self) -> Option<u32> {
-        match self {
-            Supervisor::External(_) => None,
-            Supervisor::Managed(slot) => slot.lock().await.as_ref().and_then(|d| d.pid()),
+        match &self.source {
+            Source::External(_) => None,
+            Source::Managed(slot) => slot.lock().await.as_ref().and_then(|d| d.pid()),
         }
     }
 }

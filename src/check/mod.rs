@@ -19,20 +19,12 @@ use crate::result::{Phase, Prerequisite, RunResult};
 /// network client's environment.
 pub use crate::net::NetEnv as CheckEnv;
 
-/// After a journey failed, run the checks it depends on, all at once, and attach their
-/// verdicts: "login failed at step 5; prerequisite assets_route fails: status_mismatch".
+/// Run `prerequisites` all at once and attach their verdicts to `result` (a library entry
+/// point; runs under `run` and `serve` attribute through [`crate::probe`]'s policy).
 pub async fn attribute(result: &mut RunResult, prerequisites: &[&Check], env: &CheckEnv) {
     let runs = prerequisites.iter().map(|c| run_check(c, env));
-    result.prerequisites = futures::future::join_all(runs)
-        .await
-        .into_iter()
-        .map(|r| Prerequisite {
-            check: r.probe,
-            outcome: r.outcome,
-            reason: r.reason,
-            message: r.message,
-        })
-        .collect();
+    let results = futures::future::join_all(runs).await;
+    result.prerequisites = results.iter().map(Prerequisite::of).collect();
 }
 
 /// Run one check under its own timeout.

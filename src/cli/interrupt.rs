@@ -3,23 +3,21 @@
 //! second signal does not wait: it kills the managed driver's process group and every browser
 //! using our profiles, then exits with 130.
 
-use std::sync::{Arc, Mutex};
-
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use crate::browser::driver::KillHandle;
+use crate::browser::driver::KillSwitch;
 
 pub struct Interrupt {
     token: CancellationToken,
-    armed: Arc<Mutex<Option<KillHandle>>>,
+    armed: KillSwitch,
 }
 
 impl Interrupt {
     /// Start listening for the signals.
     pub fn install() -> Interrupt {
         let token = CancellationToken::new();
-        let armed: Arc<Mutex<Option<KillHandle>>> = Arc::default();
+        let armed = KillSwitch::default();
         let (t, a) = (token.clone(), armed.clone());
         tokio::spawn(async move {
             let kinds = [
@@ -39,9 +37,7 @@ impl Interrupt {
                     t.cancel();
                     continue;
                 }
-                if let Some(h) = a.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                    h.kill_now();
-                }
+                a.fire();
                 eprintln!("interrupted twice: driver and browsers killed");
                 std::process::exit(super::EXIT_INTERRUPTED);
             }
@@ -57,13 +53,9 @@ impl Interrupt {
         self.token.is_cancelled()
     }
 
-    /// What a second signal must kill.
-    pub fn arm(&self, handle: KillHandle) {
-        *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
-    }
-
-    pub fn disarm(&self) {
-        self.armed.lock().unwrap_or_else(|p| p.into_inner()).take();
+    /// What a second signal kills: the driver armed in it at the time.
+    pub fn kill_switch(&self) -> KillSwitch {
+        self.armed.clone()
     }
 }
 

@@ -5,9 +5,7 @@
 //! block, `--retries` gives every probe extra attempts (a pass on a retry is reported as
 //! flaky, never hidden), and `--junit`, `--json` and `$GITHUB_STEP_SUMMARY` receive reports.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -15,13 +13,13 @@ use tokio_util::sync::CancellationToken;
 use super::interrupt::Interrupt;
 
 use super::Format;
-use crate::browser::driver::{ManagedDriver, find_chromedriver, find_chromium};
 use crate::browser::pool::{Pool, PoolSettings};
-use crate::check::{CheckEnv, attribute, run_check};
+use crate::browser::supervisor::Supervisor;
+use crate::check::CheckEnv;
 use crate::config::{self, Check, Env, Journey, ProcessEnv};
-use crate::journey::{Interactive, Phase, RunEnv, RunResult, run_journey};
+use crate::journey::{Interactive, Quiet, RunResult};
 use crate::outcome::{Outcome, Problem, Reason, exit_code};
-use crate::report::ProbeRun;
+use crate::probe::{self, Limits, Probe, ProbeRun, Runner, Unwitnessed, Witness};
 use crate::report::files::Files;
 use crate::report::live::Live;
 
@@ -128,9 +126,47 @@ pub struct Options {
 }
 
 impl Options {
-    /// Attempts a probe whose own `retries:` is `own` gets.
-    fn attempts(&self, own: u32) -> usize {
-        self.retries.unwrap_or(own) as usize + 1
+    /// The limits of a run of a probe whose own `retries:` is `own`.
+    fn limits(&self, own: u32) -> Limits {
+        Limits {
+            attempts: self.retries.unwrap_or(own) + 1,
+            until: None,
+        }
+    }
+
+    /// The world the probes of one batch run in.
+    fn runner<'a>(
+        &self,
+        driver: &'a Supervisor,
+        check_env: &'a CheckEnv,
+        checks: &'a [Check],
+        pool: Option<Pool>,
+        live: &'a Live,
+        cancel: &CancellationToken,
+    ) -> Runner<'a> {
+        Runner {
+            driver,
+            pool,
+            check_env,
+            checks,
+            artifacts: self.artifacts.clone(),
+            interactive: self.interactive.clone(),
+            observer: live.observer(),
+            metrics: None,
+            cancel: cancel.clone(),
+            stopping: "interrupted",
+        }
+    }
+}
+
+/// Under `run`, each retry is announced before it starts (the attempt it follows shown).
+struct Retrying<'a>(&'a Live);
+
+impl Witness for Retrying<'_> {
+    async fn attempt_ended(&mut self, r: &RunResult, attempt: u32, attempts: u32, is_final: bool) {
+        if !is_final {
+            self.0.retrying(r, attempt as usize, attempts as usize);
+        }
     }
 }
 
@@ -287,21 +323,17 @@ pub async fn run_checks(
     if checks.is_empty() {
         return Vec::new();
     }
-    let env = CheckEnv::new();
-    let runs = futures::stream::iter(checks).map(|c| {
-        let env = &env;
-        let once = move || async move {
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => {
-                    let mut r = RunResult::for_check(c, std::time::SystemTime::now());
-                    r.conclude(Some((Problem::new(Reason::Cancelled, "interrupted"), Phase::Check { check: c.spec.kind() })));
-                    r
-                }
-                r = run_check(c, env) => r,
-            }
-        };
-        with_retries(opts.attempts(c.retries), cancel, once, |_, _| {})
+    let check_env = CheckEnv::new();
+    // Checks need no browser: this driver is never started.
+    let driver = Supervisor::new(None);
+    let runner = Runner {
+        observer: &Quiet,
+        ..opts.runner(&driver, &check_env, checks, None, live, cancel)
+    };
+    let runner = &runner;
+    let runs = futures::stream::iter(checks).map(|c| async move {
+        let probe = Probe::Check(c.clone());
+        probe::run(&probe, opts.limits(c.retries), runner, &mut Unwitnessed).await
     });
     let mut stream = runs.buffer_unordered(CHECK_CONCURRENCY);
     let mut results = Vec::new();
@@ -310,34 +342,6 @@ pub async fn run_checks(
         results.push(r);
     }
     results
-}
-
-/// Up to `attempts` attempts, the next one at once after one that failed or errored, unless
-/// it was cancelled. `on_retry(result, attempt)` is told before each retry.
-async fn with_retries<F, Fut>(
-    attempts: usize,
-    cancel: &CancellationToken,
-    mut attempt: F,
-    on_retry: impl Fn(&RunResult, usize),
-) -> ProbeRun
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = RunResult>,
-{
-    let mut earlier = Vec::new();
-    loop {
-        let r = attempt().await;
-        let n = earlier.len() + 1;
-        let last = n >= attempts
-            || r.outcome == Outcome::Success
-            || r.reason == Some(Reason::Cancelled)
-            || cancel.is_cancelled();
-        if last {
-            return ProbeRun { result: r, earlier };
-        }
-        on_retry(&r, n);
-        earlier.push(r);
-    }
 }
 
 fn show_paths(paths: &[PathBuf]) -> String {
@@ -364,104 +368,55 @@ pub async fn run_batch(
 ) -> Vec<ProbeRun> {
     let cancel = interrupt.token();
     let journeys = batch.journeys;
-    let mut check_env = None;
-    let (driver, url) = match &opts.webdriver {
-        Some(url) => (None, url.clone()),
-        None => match start_driver(cancel).await {
-            Ok(d) => {
-                let url = d.url().to_string();
-                (Some(Arc::new(d)), url)
-            }
-            // No driver, no attempt: retrying cannot help, the driver will not appear.
-            Err(problem) => {
-                let results: Vec<ProbeRun> = journeys
-                    .iter()
-                    .map(|j| ProbeRun::single(RunResult::not_started(j, problem.clone())))
-                    .collect();
-                for r in &results {
-                    live.finished(r);
-                }
-                return results;
-            }
-        },
+    let driver = Supervisor::new(opts.webdriver.clone()).with_kill_switch(interrupt.kill_switch());
+    // The driver starts before the first run. No driver, no attempt: retrying cannot help,
+    // the driver will not appear.
+    let started = tokio::select! {
+        l = driver.lease(false) => l.map(drop),
+        _ = cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted while starting chromedriver")),
     };
-    if let Some(d) = &driver {
-        interrupt.arm(d.kill_handle());
+    if let Err(problem) = started {
+        let results: Vec<ProbeRun> = journeys
+            .iter()
+            .map(|j| ProbeRun::single(RunResult::not_started(j, problem.clone())))
+            .collect();
+        for r in &results {
+            live.finished(r);
+        }
+        driver.stop().await;
+        return results;
     }
     // Runs go one after another: one warm session serves them all (a single run has
     // nothing to reuse it for).
     let several = journeys.len() * opts.repeat.max(1) as usize > 1;
     let pool = (opts.pool && several).then(|| Pool::new(PoolSettings::new(1), None));
-    let env = RunEnv {
-        webdriver: url,
-        driver: driver.clone(),
-        pool: pool.clone(),
-        browser_binary: if driver.is_some() {
-            find_chromium()
-        } else {
-            None
-        },
-        artifacts: opts.artifacts.clone(),
-        cancel: cancel.clone(),
-        interactive: opts.interactive.clone(),
-    };
-    let observer = live.observer();
-    let managed = tokio::sync::Mutex::new(Managed { driver, env });
-    // The last attempt ended in `error`: the next one looks harder at the driver.
-    let suspect = std::cell::Cell::new(false);
+    let check_env = CheckEnv::new();
+    let runner = opts.runner(
+        &driver,
+        &check_env,
+        batch.prerequisites,
+        pool.clone(),
+        live,
+        cancel,
+    );
     let mut results = Vec::new();
-    let rounds = journeys
-        .iter()
-        .flat_map(|j| std::iter::repeat_n(j, opts.repeat.max(1) as usize));
-    for j in rounds {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let attempts = opts.attempts(j.retries);
-        let (managed, suspect) = (&managed, &suspect);
-        let attempt = || async move {
-            let r = match env_for_attempt(managed, suspect.get(), cancel, interrupt).await {
-                Ok(env) => run_journey(j, &env, observer).await,
-                Err(problem) => RunResult::not_started(j, problem),
-            };
-            suspect.set(r.outcome == Outcome::Error);
-            r
-        };
-        let mut run = with_retries(attempts, cancel, attempt, |r, n| {
-            live.retrying(r, n, attempts)
-        })
-        .await;
-        // The checks it depends on explain the run's outcome: the last attempt's.
-        let r = &mut run.result;
-        if r.outcome == Outcome::Failure && !j.depends_on.is_empty() {
-            let deps: Vec<&Check> = batch
-                .prerequisites
-                .iter()
-                .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
-                .collect();
-            let check_env = check_env.get_or_insert_with(CheckEnv::new);
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => {}
-                _ = attribute(r, &deps, check_env) => {}
+    'journeys: for j in journeys {
+        let probe = Probe::Journey(j.clone());
+        for _ in 0..opts.repeat.max(1) {
+            if cancel.is_cancelled() {
+                break 'journeys;
             }
+            let run =
+                probe::run(&probe, opts.limits(j.retries), &runner, &mut Retrying(live)).await;
+            live.finished(&run);
+            results.push(run);
         }
-        live.finished(&run);
-        results.push(run);
     }
-    let Managed { driver, env } = managed.into_inner();
-    drop(env);
+    drop(runner);
     if let Some(pool) = pool {
         pool.close(Duration::from_secs(5)).await;
     }
-    if let Some(d) = driver {
-        match Arc::try_unwrap(d) {
-            Ok(d) => d.stop().await,
-            // A session still closing holds it: its browsers go down with it at once.
-            Err(d) => d.kill_handle().kill_now(),
-        }
-        interrupt.disarm();
-    }
+    driver.stop().await;
     results
 }
 
@@ -508,47 +463,5 @@ async fn post_deploy(
             eprintln!("error: cannot post the deploy event: {m}");
             false
         }
-    }
-}
-
-/// The chromedriver we manage (none with `--webdriver`), and the environment runs get.
-struct Managed {
-    driver: Option<Arc<ManagedDriver>>,
-    env: RunEnv,
-}
-
-/// The environment for the next attempt. A chromedriver we manage that died is replaced
-/// first, as `serve` does, so `--repeat` and `--retries` go on instead of erroring to the
-/// end. After an attempt that errored (`suspect`), one that no longer answers `/status`
-/// counts as dead too: a killed process closes its sockets a moment before it can be
-/// reaped, and a hung one would fail every run after it.
-async fn env_for_attempt(
-    managed: &tokio::sync::Mutex<Managed>,
-    suspect: bool,
-    cancel: &CancellationToken,
-    interrupt: &Interrupt,
-) -> Result<RunEnv, Problem> {
-    let mut m = managed.lock().await;
-    if let Some(d) = &m.driver
-        && (d.has_exited()
-            || (suspect && crate::browser::supervisor::status(d.url()).await.is_err()))
-    {
-        eprintln!("warning: chromedriver exited; starting a new one");
-        d.kill_handle().kill_now();
-        let d = Arc::new(start_driver(cancel).await?);
-        interrupt.arm(d.kill_handle());
-        m.env.webdriver = d.url().to_string();
-        m.env.driver = Some(d.clone());
-        // The old one is dropped with the last session the pool holds on it.
-        m.driver = Some(d);
-    }
-    Ok(m.env.clone())
-}
-
-async fn start_driver(cancel: &CancellationToken) -> Result<ManagedDriver, Problem> {
-    let binary = find_chromedriver()?;
-    tokio::select! {
-        d = ManagedDriver::start(&binary) => d,
-        _ = cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted while starting chromedriver")),
     }
 }

@@ -12,34 +12,7 @@ pub mod repeat;
 use crate::journey::RunResult;
 use crate::outcome::Outcome;
 
-/// One probe's run under `journeyprobe run`: every attempt, the last one's result being
-/// the run's. Earlier attempts are kept so that a retry never hides a flaky target.
-#[derive(Clone, Debug)]
-pub struct ProbeRun {
-    /// The last attempt: its outcome is the run's.
-    pub result: RunResult,
-    /// The attempts before it, in order; each failed or errored.
-    pub earlier: Vec<RunResult>,
-}
-
-impl ProbeRun {
-    /// A run of one attempt.
-    pub fn single(result: RunResult) -> ProbeRun {
-        ProbeRun {
-            result,
-            earlier: Vec::new(),
-        }
-    }
-
-    pub fn attempts(&self) -> usize {
-        self.earlier.len() + 1
-    }
-
-    /// Passed, but only on a retry.
-    pub fn flaky(&self) -> bool {
-        self.result.outcome == Outcome::Success && !self.earlier.is_empty()
-    }
-}
+pub use crate::probe::ProbeRun;
 
 /// Counts for the closing summary line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -11,8 +11,9 @@
 //!   stops the managed chromedriver and flushes history.
 
 mod probe;
+mod running;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -70,7 +71,7 @@ impl Plan {
         }
     }
 
-    fn hash_of(&self, file: &PathBuf) -> String {
+    fn hash_of(&self, file: &std::path::Path) -> String {
         self.hashes.get(file).cloned().unwrap_or_default()
     }
 }
@@ -128,7 +129,7 @@ pub struct Shared {
     browser_slots: Arc<Semaphore>,
     check_slots: Arc<Semaphore>,
     /// Probes with a run in flight (across reloads).
-    running: Mutex<HashSet<String>>,
+    running: running::Running,
     /// Cancelled when runs in flight must stop now (end of the shutdown grace).
     pub hard_stop: CancellationToken,
     /// Every run in flight.
@@ -164,7 +165,7 @@ impl Service {
             settings,
             metrics,
             history,
-            running: Mutex::new(HashSet::new()),
+            running: running::Running::default(),
             hard_stop: CancellationToken::new(),
             runs: TaskTracker::new(),
             base: Instant::now(),
@@ -183,7 +184,7 @@ impl Service {
             // turns ready and the first run is not late.
             let shared = svc.shared.clone();
             svc.background.spawn(async move {
-                if let Err(p) = shared.driver.lease().await {
+                if let Err(p) = shared.driver.lease(false).await {
                     tracing::error!("cannot start chromedriver: {}", p.message);
                 }
             });
@@ -244,7 +245,7 @@ impl Service {
             });
         }
         for j in &plan.journeys {
-            let p = probe::Probe::Journey(j.clone());
+            let p = crate::probe::Probe::Journey(j.clone());
             self.shared
                 .metrics
                 .probe(&j.name, "journey", j.every.as_secs_f64());
@@ -256,7 +257,7 @@ impl Service {
             ));
         }
         for c in &plan.checks {
-            let p = probe::Probe::Check(c.clone());
+            let p = crate::probe::Probe::Check(c.clone());
             self.shared
                 .metrics
                 .probe(&c.name, c.spec.kind(), c.every.as_secs_f64());
@@ -410,22 +411,6 @@ impl Plan {
 }
 
 impl Shared {
-    fn is_running(&self, probe: &str) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(probe)
-    }
-
-    fn set_running(&self, probe: &str, running: bool) {
-        let mut set = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        if running {
-            set.insert(probe.to_string());
-        } else {
-            set.remove(probe);
-        }
-    }
-
     pub fn plan(&self) -> Arc<Plan> {
         self.plan.read().unwrap_or_else(|p| p.into_inner()).clone()
     }

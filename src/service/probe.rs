@@ -1,68 +1,21 @@
-//! One probe under `serve`: its scheduling loop, and one run of it (attempts, retries) with
-//! everything the run leaves behind.
+//! One probe under `serve`: its scheduling loop, and what each of its runs (the shared run
+//! policy of [`crate::probe`]) leaves behind.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{Plan, Shared};
-use crate::check::{attribute, run_check};
-use crate::config::{Check, Journey};
 use crate::history::Attempt;
-use crate::journey::{Quiet, RunEnv, run_journey};
+use crate::journey::Quiet;
 use crate::metrics::SkipReason;
-use crate::outcome::{Outcome, Problem, Reason};
-use crate::result::{Phase, RunResult};
+use crate::outcome::Outcome;
+use crate::probe::{Limits, Probe, Runner, Witness};
+use crate::result::RunResult;
 use crate::schedule::{jitter, next_tick, start_window};
-
-/// A journey or a check.
-#[derive(Clone)]
-pub enum Probe {
-    Journey(Journey),
-    Check(Check),
-}
-
-impl Probe {
-    fn name(&self) -> &str {
-        match self {
-            Probe::Journey(j) => &j.name,
-            Probe::Check(c) => &c.name,
-        }
-    }
-    fn kind(&self) -> &'static str {
-        match self {
-            Probe::Journey(_) => "journey",
-            Probe::Check(c) => c.spec.kind(),
-        }
-    }
-    fn every(&self) -> Duration {
-        match self {
-            Probe::Journey(j) => j.every,
-            Probe::Check(c) => c.every,
-        }
-    }
-    fn timeout(&self) -> Duration {
-        match self {
-            Probe::Journey(j) => j.timeout,
-            Probe::Check(c) => c.timeout,
-        }
-    }
-    fn retries(&self) -> u32 {
-        match self {
-            Probe::Journey(j) => j.retries,
-            Probe::Check(c) => c.retries,
-        }
-    }
-    fn file(&self) -> &std::path::PathBuf {
-        match self {
-            Probe::Journey(j) => &j.file,
-            Probe::Check(c) => &c.file,
-        }
-    }
-}
 
 /// The probe's loop: wait for each tick, skip it when the previous run is still going or
 /// no slot frees up in time, else start a run. Ends when `stop` is cancelled.
@@ -85,14 +38,14 @@ pub async fn schedule(shared: Arc<Shared>, plan: Arc<Plan>, probe: Probe, stop: 
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep_until(due) => {}
         }
-        if shared.is_running(probe.name()) {
+        let Some(running) = shared.running.try_start(probe.name()) else {
             shared.metrics.skipped(probe.name(), SkipReason::Overrun);
             tracing::warn!(
                 probe = probe.name(),
                 "skipped a run: the previous one is still going"
             );
             continue;
-        }
+        };
         let Some(permit) = acquire(&slots, due + window, &stop).await else {
             if stop.is_cancelled() {
                 return;
@@ -107,12 +60,18 @@ pub async fn schedule(shared: Arc<Shared>, plan: Arc<Plan>, probe: Probe, stop: 
         shared
             .metrics
             .late(probe.kind(), (Instant::now() - due).as_secs_f64());
-        shared.set_running(probe.name(), true);
         let (s, p, pl) = (shared.clone(), probe.clone(), plan.clone());
         shared.runs.spawn(async move {
-            run(&s, &pl, &p, due + every).await;
-            s.set_running(p.name(), false);
-            drop(permit);
+            // A bug that panics inside a run must not take the probe's schedule with it:
+            // the guards free the probe and the slot whatever happens.
+            let _held = (running, permit);
+            let run = std::panic::AssertUnwindSafe(run(&s, &pl, &p, due + every));
+            if futures::FutureExt::catch_unwind(run).await.is_err() {
+                tracing::error!(
+                    probe = p.name(),
+                    "a run panicked (a journeyprobe bug); the probe runs again at its next tick"
+                );
+            }
         });
     }
 }
@@ -130,146 +89,78 @@ async fn acquire(
     }
 }
 
-/// One run: attempts until one succeeds or none is left; each is stored and measured, then
-/// the run's eventual outcome, then the BPMs that count this probe.
+/// One run under the shared run policy; each attempt is stored, measured and logged as it
+/// ends, then the run's first and eventual outcomes are measured and the BPMs that count
+/// this probe refreshed.
 pub async fn run(shared: &Shared, plan: &Plan, probe: &Probe, next_tick: Instant) {
-    let hash = plan.hash_of(probe.file());
-    let attempts = probe.retries() + 1;
-    let mut first: Option<(RunResult, Option<i64>)> = None;
-    let mut last = None;
-    for attempt in 1..=attempts {
-        let mut r = attempt_once(shared, probe).await;
-        let is_final = r.outcome == Outcome::Success
-            || attempt == attempts
-            || r.reason == Some(Reason::Cancelled)
-            || shared.hard_stop.is_cancelled();
-        if let Probe::Journey(j) = probe
-            && is_final
-            && r.outcome == Outcome::Failure
-            && !j.depends_on.is_empty()
-        {
-            attribute_final(shared, plan, j, &mut r, next_tick).await;
-        }
-        let first_id = first.as_ref().and_then(|f| f.1);
-        let stored = shared
-            .history
-            .insert(Attempt {
-                result: &r,
-                attempt,
-                is_final,
-                first_id,
-                definition_hash: &hash,
-                vars: match probe {
-                    Probe::Journey(j) => Some(&j.vars),
-                    Probe::Check(_) => None,
-                },
-            })
-            .await;
-        let id = match stored {
-            Ok(id) => Some(id),
-            Err(e) => {
-                tracing::error!(probe = %r.probe, "cannot store the run in history: {e}");
-                None
-            }
-        };
-        shared.metrics.attempt(&r);
-        log(&r, attempt, attempts, is_final);
-        if first.is_none() {
-            first = Some((r.clone(), id));
-        }
-        last = Some(r);
-        if is_final {
-            break;
-        }
-    }
-    let (Some((first, _)), Some(last)) = (first, last) else {
-        return;
+    let runner = Runner {
+        driver: &shared.driver,
+        pool: shared.pool.clone(),
+        check_env: &shared.check_env,
+        checks: &plan.checks,
+        artifacts: shared.settings.artifacts.clone(),
+        interactive: Default::default(),
+        observer: &Quiet,
+        metrics: Some(&shared.metrics),
+        cancel: shared.hard_stop.clone(),
+        stopping: "the service is stopping",
     };
-    shared.metrics.run(&first, &last);
-    for b in plan.bpms.iter().filter(|b| b.probes.contains(&last.probe)) {
+    let limits = Limits {
+        attempts: probe.retries() + 1,
+        until: Some(next_tick),
+    };
+    let mut record = Record {
+        shared,
+        hash: plan.hash_of(probe.file()),
+        vars: match probe {
+            Probe::Journey(j) => Some(&j.vars),
+            Probe::Check(_) => None,
+        },
+        first_id: None,
+    };
+    let run = crate::probe::run(probe, limits, &runner, &mut record).await;
+    shared.metrics.run(run.first(), &run.result);
+    for b in plan
+        .bpms
+        .iter()
+        .filter(|b| b.probes.contains(&run.result.probe))
+    {
         shared.refresh_bpm(b).await;
     }
 }
 
-async fn attempt_once(shared: &Shared, probe: &Probe) -> RunResult {
-    match probe {
-        Probe::Check(c) => {
-            let (started_at, start) = (SystemTime::now(), Instant::now());
-            tokio::select! {
-                biased;
-                _ = shared.hard_stop.cancelled() => cancelled_check(c, started_at, start),
-                r = run_check(c, &shared.check_env) => r,
-            }
+/// What every attempt under `serve` leaves behind: a history row (later attempts pointing at
+/// the first), its series, a log line.
+struct Record<'a> {
+    shared: &'a Shared,
+    hash: String,
+    vars: Option<&'a std::collections::BTreeMap<String, String>>,
+    /// History id of the run's first attempt, once stored.
+    first_id: Option<i64>,
+}
+
+impl Witness for Record<'_> {
+    async fn attempt_ended(&mut self, r: &RunResult, attempt: u32, attempts: u32, is_final: bool) {
+        let stored = self
+            .shared
+            .history
+            .insert(Attempt {
+                result: r,
+                attempt,
+                is_final,
+                first_id: self.first_id,
+                definition_hash: &self.hash,
+                vars: self.vars,
+            })
+            .await;
+        match stored {
+            Ok(id) if attempt == 1 => self.first_id = Some(id),
+            Ok(_) => {}
+            Err(e) => tracing::error!(probe = %r.probe, "cannot store the run in history: {e}"),
         }
-        Probe::Journey(j) => journey(shared, j).await,
+        self.shared.metrics.attempt(r);
+        log(r, attempt, attempts, is_final);
     }
-}
-
-/// A journey's final failure: run the checks it depends on, once, and attach their verdicts
-/// — within what is left before the run's next tick, so attribution never makes the probe
-/// overrun its own schedule.
-async fn attribute_final(
-    shared: &Shared,
-    plan: &Plan,
-    j: &Journey,
-    r: &mut RunResult,
-    until: Instant,
-) {
-    let deps: Vec<&Check> = plan
-        .checks
-        .iter()
-        .filter(|c| j.depends_on.iter().any(|(d, _)| *d == c.name))
-        .collect();
-    tokio::select! {
-        biased;
-        _ = shared.hard_stop.cancelled() => {}
-        _ = tokio::time::sleep_until(until) => {
-            tracing::warn!(probe = %j.name, "no time left before the next run to check its prerequisites");
-        }
-        _ = attribute(r, &deps, &shared.check_env) => {}
-    }
-}
-
-async fn journey(shared: &Shared, j: &Journey) -> RunResult {
-    // Getting a WebDriver (perhaps starting chromedriver) counts against the run's timeout.
-    let lease = tokio::select! {
-        biased;
-        _ = shared.hard_stop.cancelled() => Err(Problem::new(Reason::Cancelled, "the service is stopping")),
-        l = tokio::time::timeout(j.timeout, shared.driver.lease()) => l.unwrap_or_else(|_| Err(Problem::new(
-            Reason::DriverStartFailed,
-            format!("no WebDriver within the journey's timeout {}", humantime::format_duration(j.timeout)),
-        ))),
-    };
-    let lease = match lease {
-        Ok(l) => l,
-        Err(p) => return RunResult::not_started(j, p),
-    };
-    let env = RunEnv {
-        webdriver: lease.url.clone(),
-        driver: lease.driver.clone(),
-        pool: shared.pool.clone(),
-        browser_binary: lease.browser_binary.clone(),
-        artifacts: shared.settings.artifacts.clone(),
-        cancel: shared.hard_stop.clone(),
-        interactive: Default::default(),
-    };
-    shared.metrics.sessions().inc();
-    let r = run_journey(j, &env, &Quiet).await;
-    shared.metrics.sessions().dec();
-    r
-}
-
-fn cancelled_check(c: &Check, started_at: SystemTime, start: Instant) -> RunResult {
-    let mut r = RunResult::for_check(c, started_at);
-    r.duration_ms = crate::time::ms(start.elapsed());
-    let p = Problem::new(Reason::Cancelled, "the service is stopping");
-    r.conclude(Some((
-        p,
-        Phase::Check {
-            check: c.spec.kind(),
-        },
-    )));
-    r
 }
 
 /// One line per attempt: success at info, failure at warn, error at error. Messages are
