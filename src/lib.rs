@@ -9,6 +9,9 @@
 //! with the board and the API ([`server`]); [`rules`] turns the probe files into alerts.
 //! Nothing downstream re-reads YAML; nothing upstream knows how outcomes are displayed.
 
+// Every `unsafe` block says why it is sound (a `// SAFETY:` comment); clippy checks it.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod bpm;
 pub mod browser;
 pub mod check;

@@ -74,6 +74,9 @@ pub struct KillHandle {
 impl KillHandle {
     pub fn kill_now(&self) {
         if self.pgid > 0 {
+            // SAFETY: killpg takes plain integers and touches no memory. pgid > 0 is the
+            // group chromedriver leads (spawned with process_group(0)), never 0 (our own
+            // group) or a negative value.
             unsafe { libc::killpg(self.pgid, libc::SIGKILL) };
         }
         kill_processes_using(&self.profiles);
@@ -233,9 +236,12 @@ impl ManagedDriver {
         self.stopped = true;
         if self.pgid > 0 {
             // SIGTERM first lets chromedriver close its browsers cleanly.
+            // SAFETY: as in `KillHandle::kill_now`: integers only, and pgid > 0 is the group
+            // chromedriver leads.
             unsafe { libc::killpg(self.pgid, libc::SIGTERM) };
             let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
             let exited = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
+            // SAFETY: as above.
             unsafe { libc::killpg(self.pgid, libc::SIGKILL) };
             if exited.is_err() {
                 let _ = child.wait().await;
@@ -304,6 +310,9 @@ pub fn remove_profile(dir: &Path) {
 pub fn kill_processes_using(marker: &Path) {
     let marker = marker.to_string_lossy().into_owned();
     for pid in processes_mentioning(&marker) {
+        // SAFETY: kill takes plain integers and touches no memory; pid is a positive PID
+        // read from /proc (never 0 or -1, which would signal a group or everyone) and not
+        // our own.
         unsafe { libc::kill(pid, libc::SIGKILL) };
     }
 }

@@ -73,8 +73,9 @@ pub struct ProberUsage {
 }
 
 pub fn prober_usage() -> ProberUsage {
-    // SAFETY: getrusage only writes the struct it is given.
+    // SAFETY: rusage is a plain C struct of integers, for which all zeroes is a valid value.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes the struct it is given, which lives for the call.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
     let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
     ProberUsage {
