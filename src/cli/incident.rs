@@ -45,11 +45,20 @@ impl IncidentArgs {
     }
 }
 
+/// Why `--slow-mo` is refused (clap shows it after the value).
+#[derive(Debug, thiserror::Error)]
+enum SlowMoError {
+    #[error(transparent)]
+    Duration(#[from] humantime::DurationError),
+    #[error("at most 1m: slow motion is for watching steps, not for waiting")]
+    TooSlow(Duration),
+}
+
 /// `--slow-mo`: a duration up to a minute.
-fn slow_mo(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+fn slow_mo(s: &str) -> Result<Duration, SlowMoError> {
+    let d = humantime::parse_duration(s)?;
     if d > MAX_SLOW_MO {
-        return Err("at most 1m: slow motion is for watching steps, not for waiting".into());
+        return Err(SlowMoError::TooSlow(d));
     }
     Ok(d)
 }

@@ -120,8 +120,23 @@ fn write_out(output: Option<PathBuf>, text: &str) -> i32 {
     }
 }
 
+/// Why `--name` or `--label` is refused (clap shows it after the value).
+#[derive(Debug, PartialEq, thiserror::Error)]
+enum KubeNameError {
+    #[error(
+        "a Kubernetes name is lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+    )]
+    Name,
+    #[error("expected KEY=VALUE, found '{0}'")]
+    NotKeyValue(String),
+    #[error("'{0}' is not a Kubernetes label key")]
+    LabelKey(String),
+    #[error("'{0}' is not a Kubernetes label value (up to 63 letters, digits, '-', '_', '.')")]
+    LabelValue(String),
+}
+
 /// A Kubernetes object name: a DNS subdomain.
-fn parse_name(s: &str) -> Result<String, String> {
+fn parse_name(s: &str) -> Result<String, KubeNameError> {
     let ok = !s.is_empty()
         && s.len() <= 253
         && s.bytes()
@@ -131,26 +146,24 @@ fn parse_name(s: &str) -> Result<String, String> {
     if ok {
         Ok(s.to_string())
     } else {
-        Err("a Kubernetes name is lower-case letters, digits, '-' and '.', starting and ending with a letter or digit".into())
+        Err(KubeNameError::Name)
     }
 }
 
 /// `KEY=VALUE`, both as Kubernetes accepts label keys (optional `prefix/`) and values.
-fn parse_label(s: &str) -> Result<(String, String), String> {
+fn parse_label(s: &str) -> Result<(String, String), KubeNameError> {
     let (key, value) = s
         .split_once('=')
-        .ok_or_else(|| format!("expected KEY=VALUE, found '{s}'"))?;
+        .ok_or_else(|| KubeNameError::NotKeyValue(s.to_string()))?;
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),
     };
     if prefix.is_some_and(|p| parse_name(p).is_err()) || !label_part(name, false) {
-        return Err(format!("'{key}' is not a Kubernetes label key"));
+        return Err(KubeNameError::LabelKey(key.to_string()));
     }
     if !label_part(value, true) {
-        return Err(format!(
-            "'{value}' is not a Kubernetes label value (up to 63 letters, digits, '-', '_', '.')"
-        ));
+        return Err(KubeNameError::LabelValue(value.to_string()));
     }
     Ok((key.to_string(), value.to_string()))
 }
@@ -179,10 +192,19 @@ mod tests {
         );
         assert!(parse_label("app.kubernetes.io/part-of=journeyprobe").is_ok());
         assert!(parse_label("empty=").is_ok());
-        assert!(parse_label("novalue").is_err());
-        assert!(parse_label("=x").is_err());
-        assert!(parse_label("a=b c").is_err());
-        assert!(parse_label("Bad_Prefix/x=y").is_err());
+        assert_eq!(
+            parse_label("novalue"),
+            Err(KubeNameError::NotKeyValue("novalue".into()))
+        );
+        assert_eq!(parse_label("=x"), Err(KubeNameError::LabelKey("".into())));
+        assert_eq!(
+            parse_label("a=b c"),
+            Err(KubeNameError::LabelValue("b c".into()))
+        );
+        assert_eq!(
+            parse_label("Bad_Prefix/x=y"),
+            Err(KubeNameError::LabelKey("Bad_Prefix/x".into()))
+        );
         assert!(parse_name("journeyprobe-rules").is_ok());
         assert!(parse_name("Journeyprobe").is_err());
         assert!(parse_name("-x").is_err());

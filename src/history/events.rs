@@ -80,13 +80,26 @@ const MAX_SHORT: usize = 200;
 /// Longest `description`.
 const MAX_DESCRIPTION: usize = 4000;
 
+/// Why a posted event is refused (the API answers 400 with this text).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EventError {
+    #[error("service must not be empty")]
+    EmptyService,
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("a flag event names its flag (flag: …)")]
+    NoFlag,
+    #[error("at: '{at}' is not an RFC 3339 time such as 2026-11-25T06:00:00Z")]
+    BadTime { at: String },
+}
+
 impl NewEvent {
     /// Check the fields; returns when the event happened (Unix seconds).
-    pub fn validate(&self, now: f64) -> Result<f64, String> {
+    pub fn validate(&self, now: f64) -> Result<f64, EventError> {
         if self.service.trim().is_empty() {
-            return Err("service must not be empty".into());
+            return Err(EventError::EmptyService);
         }
-        for (name, v, max) in [
+        for (field, v, max) in [
             ("service", Some(&self.service), MAX_SHORT),
             ("version", self.version.as_ref(), MAX_SHORT),
             ("flag", self.flag.as_ref(), MAX_SHORT),
@@ -95,19 +108,17 @@ impl NewEvent {
             if let Some(v) = v
                 && v.chars().count() > max
             {
-                return Err(format!("{name} is longer than {max} characters"));
+                return Err(EventError::TooLong { field, max });
             }
         }
         if self.kind == EventKind::Flag && self.flag.is_none() {
-            return Err("a flag event names its flag (flag: …)".into());
+            return Err(EventError::NoFlag);
         }
         match &self.at {
             None => Ok(now),
             Some(at) => humantime::parse_rfc3339_weak(at)
                 .map(crate::time::unix)
-                .map_err(|_| {
-                    format!("at: '{at}' is not an RFC 3339 time such as 2026-11-25T06:00:00Z")
-                }),
+                .map_err(|_| EventError::BadTime { at: at.clone() }),
         }
     }
 }
@@ -195,16 +206,27 @@ mod tests {
                 .contains("missing field `service`")
         );
         let flag = event(r#"{"kind":"flag","service":"web"}"#).unwrap();
-        assert!(flag.validate(0.0).unwrap_err().contains("names its flag"));
+        assert_eq!(flag.validate(0.0), Err(EventError::NoFlag));
         let bad_at = event(r#"{"kind":"deploy","service":"web","at":"yesterday"}"#).unwrap();
-        assert!(
-            bad_at
-                .validate(0.0)
-                .unwrap_err()
-                .starts_with("at: 'yesterday'")
-        );
+        let err = bad_at.validate(0.0).unwrap_err();
+        assert!(err.to_string().starts_with("at: 'yesterday'"), "{err}");
         let blank = event(r#"{"kind":"deploy","service":" "}"#).unwrap();
-        assert!(blank.validate(0.0).is_err());
+        assert_eq!(blank.validate(0.0), Err(EventError::EmptyService));
+        let long = NewEvent {
+            flag: Some("f".repeat(201)),
+            ..event(r#"{"kind":"flag","service":"web"}"#).unwrap()
+        };
+        let err = long.validate(0.0).unwrap_err();
+        assert_eq!(
+            (err.clone(), err.to_string().as_str()),
+            (
+                EventError::TooLong {
+                    field: "flag",
+                    max: 200
+                },
+                "flag is longer than 200 characters"
+            )
+        );
     }
 
     #[tokio::test]

@@ -13,6 +13,15 @@ use super::{ProbeRun, junit, markdown};
 /// The environment variable GitHub Actions names its job summary file in.
 pub const STEP_SUMMARY_VAR: &str = "GITHUB_STEP_SUMMARY";
 
+/// A report file that cannot be created: `cannot write --junit out/report.xml: …`.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {flag} {}: {source}", path.display())]
+pub struct OpenError {
+    pub flag: &'static str,
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
 pub struct Files {
     junit: Option<(PathBuf, File)>,
     json: Option<(PathBuf, File)>,
@@ -26,11 +35,15 @@ impl Files {
         junit: Option<&Path>,
         json: Option<&Path>,
         step_summary: Option<PathBuf>,
-    ) -> Result<Files, String> {
-        let create = |flag: &str, p: &Path| {
+    ) -> Result<Files, OpenError> {
+        let create = |flag: &'static str, p: &Path| {
             File::create(p)
                 .map(|f| (p.to_path_buf(), f))
-                .map_err(|e| format!("cannot write {flag} {}: {e}", p.display()))
+                .map_err(|source| OpenError {
+                    flag,
+                    path: p.to_path_buf(),
+                    source,
+                })
         };
         Ok(Files {
             junit: junit.map(|p| create("--junit", p)).transpose()?,

@@ -81,7 +81,7 @@ pub async fn post_event(
     };
     let at = match event.validate(unix(SystemTime::now())) {
         Ok(at) => at,
-        Err(msg) => return problem(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let kind = event.kind.as_str();
     match s.history.insert_event(event, at).await {
@@ -106,7 +106,7 @@ pub struct EventsQuery {
 pub async fn get_events(State(s): State<Arc<Shared>>, Query(q): Query<EventsQuery>) -> Response {
     let since = match parse_since(q.since.as_deref(), SystemTime::now()) {
         Ok(t) => t,
-        Err(msg) => return problem(StatusCode::BAD_REQUEST, msg),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let limit = q.limit.unwrap_or(MAX_LIMIT).min(MAX_LIMIT);
     match s.history.events_since(since, limit).await {
@@ -115,8 +115,13 @@ pub async fn get_events(State(s): State<Arc<Shared>>, Query(q): Query<EventsQuer
     }
 }
 
+/// A `since` that is neither a time nor a duration.
+#[derive(Debug, PartialEq, thiserror::Error)]
+#[error("since: '{0}' is neither an RFC 3339 time (2026-11-25T06:00:00Z) nor a duration (1h)")]
+struct BadSince(String);
+
 /// `since` as an RFC 3339 time, or a duration before `now` (`90m`); default 24h ago.
-fn parse_since(since: Option<&str>, now: SystemTime) -> Result<f64, String> {
+fn parse_since(since: Option<&str>, now: SystemTime) -> Result<f64, BadSince> {
     let Some(s) = since else {
         return Ok(unix(now - Duration::from_secs(24 * 3600)));
     };
@@ -125,9 +130,7 @@ fn parse_since(since: Option<&str>, now: SystemTime) -> Result<f64, String> {
     }
     match humantime::parse_duration(s) {
         Ok(d) if d <= Duration::from_secs(400 * 24 * 3600) => Ok(unix(now - d)),
-        _ => Err(format!(
-            "since: '{s}' is neither an RFC 3339 time (2026-11-25T06:00:00Z) nor a duration (1h)"
-        )),
+        _ => Err(BadSince(s.to_string())),
     }
 }
 
@@ -174,11 +177,9 @@ mod tests {
         assert_eq!(parse_since(Some("1h"), now), Ok(96_400.0));
         assert_eq!(parse_since(None, now), Ok(13_600.0));
         assert_eq!(parse_since(Some("1970-01-01T00:01:40Z"), now), Ok(100.0));
-        assert!(
-            parse_since(Some("yesterday"), now)
-                .unwrap_err()
-                .contains("neither")
-        );
+        let err = parse_since(Some("yesterday"), now).unwrap_err();
+        assert_eq!(err, BadSince("yesterday".into()));
+        assert!(err.to_string().contains("neither"), "{err}");
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
     }
 }
