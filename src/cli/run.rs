@@ -352,7 +352,6 @@ fn show_paths(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Run journeys one after another on one driver; always stops the driver it started.
 /// Journeys to run, and the checks they may depend on.
 #[derive(Clone, Copy)]
 pub struct Batch<'a> {
@@ -360,6 +359,7 @@ pub struct Batch<'a> {
     pub prerequisites: &'a [Check],
 }
 
+/// Run journeys one after another on one driver; always stops the driver it started.
 pub async fn run_batch(
     batch: Batch<'_>,
     opts: &Options,
