@@ -235,14 +235,8 @@ fn timeline(r: &RunResult) -> String {
         }
         s.push('\n');
     }
-    if !r.timings.is_empty() {
-        let phases: Vec<String> = r
-            .timings
-            .0
-            .iter()
-            .map(|(p, ms)| format!("{p} {}", duration(*ms)))
-            .collect();
-        let _ = writeln!(s, "timings: {}", phases.join(" · "));
+    if let Some(t) = super::human::timings(r) {
+        let _ = writeln!(s, "timings: {t}");
     }
     s
 }
