@@ -16,8 +16,35 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 
 use super::driver::{KillSwitch, ManagedDriver, find_chromedriver, find_chromium};
-use crate::outcome::{Outcome, Problem};
+use crate::outcome::{Outcome, Problem, Reason};
 use crate::result::RunResult;
+
+/// Why the WebDriver is not ready (`/readyz` says it after "not ready: "). A URL in it is
+/// shown without its credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("bad WebDriver URL {shown}: {source}")]
+    BadUrl {
+        shown: String,
+        source: url::ParseError,
+    },
+    #[error("WebDriver at {shown} answered {status}")]
+    Status { shown: String, status: u16 },
+    #[error("cannot reach WebDriver at {shown}: {message}")]
+    Unreachable {
+        shown: String,
+        reason: Reason,
+        /// Scrubbed of the URL's credentials.
+        message: String,
+    },
+    #[error("chromedriver is starting")]
+    Starting,
+    #[error("chromedriver exited; a new one starts with the next run")]
+    Exited,
+    /// No chromedriver to start: the finder's message.
+    #[error("{}", .0.message)]
+    NoDriver(Problem),
+}
 
 /// Where a run's browser session comes from.
 pub struct Lease {
@@ -104,18 +131,16 @@ impl Supervisor {
     /// Is the WebDriver there? A managed one must be alive (or startable: not yet
     /// started counts as ready only if chromedriver can be found); an external one must
     /// answer `GET /status` within a second.
-    pub async fn ready(&self) -> Result<(), String> {
+    pub async fn ready(&self) -> Result<(), NotReady> {
         match &self.source {
             Source::External(url) => status(url).await,
             // Never wait behind a chromedriver that is starting: a probe must answer at once.
             Source::Managed(slot) => match slot.try_lock() {
-                Err(_) => Err("chromedriver is starting".into()),
+                Err(_) => Err(NotReady::Starting),
                 Ok(guard) => match guard.as_ref() {
                     Some(d) if !d.has_exited() => Ok(()),
-                    Some(_) => {
-                        Err("chromedriver exited; a new one starts with the next run".into())
-                    }
-                    None => find_chromedriver().map(|_| ()).map_err(|p| p.message),
+                    Some(_) => Err(NotReady::Exited),
+                    None => find_chromedriver().map(|_| ()).map_err(NotReady::NoDriver),
                 },
             },
         }
@@ -157,10 +182,12 @@ fn lease_of(d: Arc<ManagedDriver>) -> Lease {
 /// `GET {url}/status`, answered with any 2xx within a second (http or https). Credentials
 /// in the URL (`https://user:pass@grid:4444`) are sent as HTTP basic auth, as a grid behind
 /// a proxy that asks for them expects, and never shown.
-pub async fn status(url: &str) -> Result<(), String> {
+pub async fn status(url: &str) -> Result<(), NotReady> {
     let shown = crate::redact::without_credentials(url);
-    let mut target = url::Url::parse(&format!("{}/status", url.trim_end_matches('/')))
-        .map_err(|e| format!("bad WebDriver URL {shown}: {e}"))?;
+    let mut target = match url::Url::parse(&format!("{}/status", url.trim_end_matches('/'))) {
+        Ok(t) => t,
+        Err(source) => return Err(NotReady::BadUrl { shown, source }),
+    };
     let headers: Vec<_> = basic_auth(&mut target).into_iter().collect();
     let sent = crate::net::http::request(
         &target,
@@ -172,11 +199,12 @@ pub async fn status(url: &str) -> Result<(), String> {
     .await;
     match sent {
         Ok((status, _)) if (200..300).contains(&status) => Ok(()),
-        Ok((status, _)) => Err(format!("WebDriver at {shown} answered {status}")),
-        Err(p) => Err(crate::redact::scrub_url(
-            &format!("cannot reach WebDriver at {shown}: {}", p.message),
-            url,
-        )),
+        Ok((status, _)) => Err(NotReady::Status { shown, status }),
+        Err(p) => Err(NotReady::Unreachable {
+            shown,
+            reason: p.reason,
+            message: crate::redact::scrub_url(&p.message, url),
+        }),
     }
 }
 
@@ -245,14 +273,17 @@ mod tests {
     async fn status_sends_the_url_credentials_as_basic_auth_and_never_shows_them() {
         let addr = grid_with_auth(2);
         // `!` percent-encoded in the URL, as a user writes it.
-        assert_eq!(
-            status(&format!("http://joe:s3cret%21@{addr}")).await,
-            Ok(())
-        );
+        let ok = status(&format!("http://joe:s3cret%21@{addr}")).await;
+        assert!(ok.is_ok(), "{ok:?}");
         let refused = status(&format!("http://joe:wrong@{addr}"))
             .await
             .unwrap_err();
-        assert!(refused.contains("answered 401"), "{refused}");
-        assert!(!refused.contains("wrong"), "{refused}");
+        assert!(
+            matches!(&refused, NotReady::Status { status: 401, .. }),
+            "{refused:?}"
+        );
+        let shown = refused.to_string();
+        assert!(shown.contains("answered 401"), "{shown}");
+        assert!(!shown.contains("wrong"), "{shown}");
     }
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use super::interrupt::Interrupt;
 use super::run::{Batch, Options, run_batch};
 use crate::config::file::parse_recorded;
-use crate::config::{Journey, ProcessEnv};
-use crate::history::History;
+use crate::config::{Diagnostic, Journey, ProcessEnv};
+use crate::history::{History, HistoryError};
 use crate::outcome::exit_code;
 use crate::report::live::Live;
 
@@ -50,8 +50,8 @@ pub async fn run(a: Args) -> i32 {
     };
     let journey = match load(a.run_id, &a.data_dir, a.env.as_deref()).await {
         Ok(j) => j,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(e) => {
+            eprintln!("error: {e}");
             return super::EXIT_CONFIG;
         }
     };
@@ -77,35 +77,59 @@ pub async fn run(a: Args) -> i32 {
     exit_code(runs.iter().map(|r| r.result.outcome))
 }
 
+/// Why a run cannot be reproduced (exit 2, nothing ran).
+#[derive(Debug, thiserror::Error)]
+enum ReproError {
+    #[error("no history in {} (serve's --data-dir)", .0.display())]
+    NoHistory(PathBuf),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    #[error("no run {id} in {}", history.display())]
+    NoRun { id: i64, history: PathBuf },
+    #[error("run {id} is a {kind} check ({probe}); repro re-runs journeys")]
+    NotAJourney {
+        id: i64,
+        kind: String,
+        probe: String,
+    },
+    #[error("the definition of run {0} is no longer in history")]
+    NoDefinition(i64),
+    #[error("the recorded journey does not load now:\n{}", lines(.0))]
+    DoesNotLoad(Vec<Diagnostic>),
+    #[error("the recorded text of {file} holds no journey {probe}")]
+    NoJourney { file: String, probe: String },
+}
+
+fn lines(diags: &[Diagnostic]) -> String {
+    let all: Vec<String> = diags.iter().map(ToString::to_string).collect();
+    all.join("\n")
+}
+
 /// The recorded journey of run `id`, and the checks of its file (its prerequisites).
 async fn load(
     id: i64,
     data_dir: &Path,
     environment: Option<&str>,
-) -> Result<(Journey, Vec<crate::config::Check>), String> {
+) -> Result<(Journey, Vec<crate::config::Check>), ReproError> {
     if !data_dir.join("history.sqlite3").is_file() {
-        return Err(format!(
-            "no history in {} (serve's --data-dir)",
-            data_dir.display()
-        ));
+        return Err(ReproError::NoHistory(data_dir.to_path_buf()));
     }
-    let h = History::open(data_dir).map_err(|e| e.to_string())?;
-    let run = h
-        .recorded(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no run {id} in {}", h.path().display()))?;
+    let h = History::open(data_dir)?;
+    let run = h.recorded(id).await?.ok_or_else(|| ReproError::NoRun {
+        id,
+        history: h.path().to_path_buf(),
+    })?;
     if run.kind != "journey" {
-        return Err(format!(
-            "run {id} is a {} check ({}); repro re-runs journeys",
-            run.kind, run.probe
-        ));
+        return Err(ReproError::NotAJourney {
+            id,
+            kind: run.kind.to_string(),
+            probe: run.probe,
+        });
     }
     let (file, text) = h
         .definition(run.definition_hash.clone())
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("the definition of run {id} is no longer in history"))?;
+        .await?
+        .ok_or(ReproError::NoDefinition(id))?;
     let path = PathBuf::from(&file);
     match std::fs::read_to_string(&path) {
         Ok(now) if crate::history::content_hash(&now) == run.definition_hash => {}
@@ -115,17 +139,13 @@ async fn load(
         Err(_) => eprintln!("note: {file} is gone; re-running the journey as it was at run {id}"),
     }
     let (parsed, diags) = parse_recorded(&path, &text, &ProcessEnv, environment, &run.vars);
-    let parsed = parsed.ok_or_else(|| {
-        let all: Vec<String> = diags.items.iter().map(ToString::to_string).collect();
-        format!(
-            "the recorded journey does not load now:\n{}",
-            all.join("\n")
-        )
-    })?;
-    let journey = parsed
-        .journey
-        .filter(|j| j.name == run.probe)
-        .ok_or_else(|| format!("the recorded text of {file} holds no journey {}", run.probe))?;
+    let parsed = parsed.ok_or(ReproError::DoesNotLoad(diags.items))?;
+    let Some(journey) = parsed.journey.filter(|j| j.name == run.probe) else {
+        return Err(ReproError::NoJourney {
+            file,
+            probe: run.probe,
+        });
+    };
     eprintln!(
         "reproducing run {id} of {} (it ended in {}), with the vars recorded then",
         run.probe, run.outcome

@@ -214,6 +214,19 @@ pub(crate) struct Backends {
     pub(crate) dns: Option<backends::DnsServer>,
 }
 
+/// Why the lab's dependencies did not switch (`POST /_faults` answers 409 with it).
+#[derive(Debug, thiserror::Error)]
+pub enum SwitchError {
+    #[error("this lab runs no S3 server (moto_server not installed?)")]
+    NoS3,
+    #[error("this lab runs no DNS server (dnsmasq not installed?)")]
+    NoDns,
+    #[error("switching the bucket: {0}")]
+    Bucket(std::io::Error),
+    #[error("switching DNS: {0}")]
+    Dns(std::io::Error),
+}
+
 impl Backends {
     /// Bring the dependencies from the state `old` describes to the one `new` describes.
     /// On error, `reached` says which dependency state was actually reached.
@@ -222,14 +235,11 @@ impl Backends {
         old: &Faults,
         new: &Faults,
         reached: &mut Faults,
-    ) -> Result<(), String> {
+    ) -> Result<(), SwitchError> {
         let bucket = (new.bucket_deleted, new.bucket_private);
         if bucket != (old.bucket_deleted, old.bucket_private) {
-            let s3 = self
-                .s3
-                .as_ref()
-                .ok_or("this lab runs no S3 server (moto_server not installed?)")?;
-            let err = |e: std::io::Error| format!("switching the bucket: {e}");
+            let s3 = self.s3.as_ref().ok_or(SwitchError::NoS3)?;
+            let err = SwitchError::Bucket;
             if new.bucket_deleted && !old.bucket_deleted {
                 // The bundle goes first: from here on, the bucket counts as deleted.
                 reached.bucket_deleted = true;
@@ -247,16 +257,13 @@ impl Backends {
         }
         let want = |f: &Faults| (!f.dns_stopped).then_some(f.dns_record);
         if want(new) != want(old) {
-            let dns = self
-                .dns
-                .as_mut()
-                .ok_or("this lab runs no DNS server (dnsmasq not installed?)")?;
+            let dns = self.dns.as_mut().ok_or(SwitchError::NoDns)?;
             let switched = dns.set(want(new)).await;
             if switched.is_err() {
                 // The old server was stopped before the new one failed to start.
                 reached.dns_stopped = true;
             }
-            switched.map_err(|e| format!("switching DNS: {e}"))?;
+            switched.map_err(SwitchError::Dns)?;
             reached.dns_record = new.dns_record;
             reached.dns_stopped = new.dns_stopped;
         }
@@ -291,7 +298,7 @@ impl LabState {
     }
 
     /// Switch faults, the dependencies' included; on error nothing changes.
-    pub(crate) async fn switch(&self, faults: Faults) -> Result<(), String> {
+    pub(crate) async fn switch(&self, faults: Faults) -> Result<(), SwitchError> {
         let mut backends = self.backends.lock().await;
         let old = self.faults();
         let mut reached = old.clone();
@@ -469,7 +476,7 @@ impl FaultLab {
     ///
     /// A dependency fault on a lab without that dependency, or a dependency that did not
     /// switch; the faults then stay as they were.
-    pub async fn switch(&self, faults: Faults) -> Result<(), String> {
+    pub async fn switch(&self, faults: Faults) -> Result<(), SwitchError> {
         self.state.switch(faults).await
     }
 

@@ -258,37 +258,47 @@ async fn post_faults(State(state): State<Arc<LabState>>, body: Bytes) -> Respons
     match parse_faults(&body) {
         Ok(faults) => match state.switch(faults.clone()).await {
             Ok(()) => Json(faults).into_response(),
-            Err(message) => (
+            Err(e) => (
                 StatusCode::CONFLICT,
-                Json(serde_json::json!({ "error": message })),
+                Json(serde_json::json!({ "error": e.to_string() })),
             )
                 .into_response(),
         },
-        Err(message) => (
+        Err(e) => (
             StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({ "error": message })),
+            Json(serde_json::json!({ "error": e.to_string() })),
         )
             .into_response(),
     }
 }
 
+/// A `/_faults` body that is refused (400).
+#[derive(Debug, thiserror::Error)]
+enum BadFaults {
+    #[error("invalid faults JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("invalid faults: expected a JSON object")]
+    NotAnObject,
+    #[error("invalid faults: {0}")]
+    Fields(serde_json::Error),
+}
+
 /// Parses a `/_faults` body: a JSON object with only known fields.
-fn parse_faults(body: &[u8]) -> Result<Faults, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|err| format!("invalid faults JSON: {err}"))?;
+fn parse_faults(body: &[u8]) -> Result<Faults, BadFaults> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(BadFaults::Json)?;
     // serde would also accept an array for a struct; only objects make sense.
     if !value.is_object() {
-        return Err("invalid faults: expected a JSON object".to_owned());
+        return Err(BadFaults::NotAnObject);
     }
-    serde_json::from_value(value).map_err(|err| format!("invalid faults: {err}"))
+    serde_json::from_value(value).map_err(BadFaults::Fields)
 }
 
 async fn reset_faults(State(state): State<Arc<LabState>>) -> Response {
     match state.switch(Faults::default()).await {
         Ok(()) => Json(Faults::default()).into_response(),
-        Err(message) => (
+        Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            Json(serde_json::json!({ "error": message })),
+            Json(serde_json::json!({ "error": e.to_string() })),
         )
             .into_response(),
     }
@@ -327,18 +337,20 @@ mod tests {
 
     #[test]
     fn parse_faults_accepts_objects_only() {
-        assert_eq!(parse_faults(b"{}"), Ok(Faults::default()));
+        assert_eq!(parse_faults(b"{}").unwrap(), Faults::default());
         assert_eq!(
-            parse_faults(br#"{"slow_ms": 250}"#),
-            Ok(Faults {
+            parse_faults(br#"{"slow_ms": 250}"#).unwrap(),
+            Faults {
                 slow_ms: 250,
                 ..Faults::default()
-            })
+            }
         );
-        assert!(parse_faults(b"[]").is_err());
-        assert!(parse_faults(b"null").is_err());
+        assert!(matches!(parse_faults(b"[]"), Err(BadFaults::NotAnObject)));
+        assert!(matches!(parse_faults(b"null"), Err(BadFaults::NotAnObject)));
+        assert!(matches!(parse_faults(b"{"), Err(BadFaults::Json(_))));
         let err = parse_faults(br#"{"bogus": 1}"#).unwrap_err();
-        assert!(err.contains("unknown field `bogus`"), "{err}");
+        assert!(matches!(err, BadFaults::Fields(_)), "{err:?}");
+        assert!(err.to_string().contains("unknown field `bogus`"), "{err}");
     }
 
     #[test]

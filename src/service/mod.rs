@@ -465,7 +465,7 @@ impl Shared {
     }
 
     /// Is the service ready: a plan loaded and, if it has journeys, a WebDriver?
-    pub async fn ready(&self) -> Result<(), String> {
+    pub async fn ready(&self) -> Result<(), crate::browser::supervisor::NotReady> {
         if self.plan().journeys.is_empty() {
             return Ok(());
         }
