@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use journeyprobe::cli::{Cli, Command, LogFormat, run};
+use journeyprobe::cli::{Cli, Command, ExitCode, LogFormat, run};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
@@ -35,11 +35,11 @@ fn main() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            std::process::exit(3);
+            std::process::exit(ExitCode::ProberError.code());
         }
     };
     let code = runtime.block_on(run(cli));
     // Background tasks (log drains, signal listeners) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    std::process::exit(code);
+    std::process::exit(code.code());
 }

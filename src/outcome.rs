@@ -253,8 +253,36 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// How a command ends: its process exit code (README.md, "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    /// 0: every probe passed, or the command did what it was asked.
+    Passed,
+    /// 1: at least one target failed (`event`: the server refused the event).
+    TargetFailed,
+    /// 2: a usage or configuration error; nothing ran.
+    Usage,
+    /// 3: the prober could not verify (errors and no failures), or could not work at all.
+    ProberError,
+    /// 130 (128 + SIGINT): interrupted with Ctrl-C, or stopped by a signal.
+    Interrupted,
+}
+
+impl ExitCode {
+    /// The number the process exits with.
+    pub const fn code(self) -> i32 {
+        match self {
+            ExitCode::Passed => 0,
+            ExitCode::TargetFailed => 1,
+            ExitCode::Usage => 2,
+            ExitCode::ProberError => 3,
+            ExitCode::Interrupted => 130,
+        }
+    }
+}
+
 /// Exit code of a one-shot command (README.md, "Exit codes"): a failure outweighs an error.
-pub fn exit_code<I: IntoIterator<Item = Outcome>>(outcomes: I) -> i32 {
+pub fn exit_code<I: IntoIterator<Item = Outcome>>(outcomes: I) -> ExitCode {
     let (mut failed, mut errored) = (false, false);
     for o in outcomes {
         match o {
@@ -264,11 +292,11 @@ pub fn exit_code<I: IntoIterator<Item = Outcome>>(outcomes: I) -> i32 {
         }
     }
     if failed {
-        1
+        ExitCode::TargetFailed
     } else if errored {
-        3
+        ExitCode::ProberError
     } else {
-        0
+        ExitCode::Passed
     }
 }
 
@@ -278,10 +306,15 @@ mod tests {
 
     #[test]
     fn failure_wins_over_error_in_exit_code() {
-        assert_eq!(exit_code([Outcome::Success, Outcome::Success]), 0);
-        assert_eq!(exit_code([Outcome::Error, Outcome::Success]), 3);
-        assert_eq!(exit_code([Outcome::Error, Outcome::Failure]), 1);
-        assert_eq!(exit_code([]), 0);
+        let code = |o: &[Outcome]| exit_code(o.iter().copied()).code();
+        assert_eq!(code(&[Outcome::Success, Outcome::Success]), 0);
+        assert_eq!(code(&[Outcome::Error, Outcome::Success]), 3);
+        assert_eq!(code(&[Outcome::Error, Outcome::Failure]), 1);
+        assert_eq!(code(&[]), 0);
+        assert_eq!(
+            [ExitCode::Usage, ExitCode::Interrupted].map(ExitCode::code),
+            [2, 130]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::ExitCode;
 use super::serve::{Resolved, Signals, serve};
 use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, FaultLabOptions, backends};
 use crate::history::History;
@@ -42,10 +43,10 @@ pub struct Args {
     pub webdriver: Option<String>,
 }
 
-pub async fn run(args: Args) -> i32 {
+pub async fn run(args: Args) -> ExitCode {
     if args.every < Duration::from_secs(5) {
         eprintln!("error: --every must be at least 5s: a journey needs time to run");
-        return super::EXIT_CONFIG;
+        return ExitCode::Usage;
     }
     let opts = FaultLabOptions {
         backends: true,
@@ -55,7 +56,7 @@ pub async fn run(args: Args) -> i32 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot start the fault-lab site: {e}");
-            return 3;
+            return ExitCode::ProberError;
         }
     };
     let code = run_with(&args, &lab).await;
@@ -63,14 +64,14 @@ pub async fn run(args: Args) -> i32 {
     code
 }
 
-async fn run_with(args: &Args, lab: &FaultLab) -> i32 {
+async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
     let probes = args.data_dir.join("probes");
     if let Err(e) = write_probes(&probes, lab, args.every).await {
         eprintln!(
             "error: cannot write the demo's probe files in {}: {e}",
             probes.display()
         );
-        return super::EXIT_CONFIG;
+        return ExitCode::Usage;
     }
     let plan = match crate::config::load(std::slice::from_ref(&probes), &crate::config::ProcessEnv)
     {
@@ -79,14 +80,14 @@ async fn run_with(args: &Args, lab: &FaultLab) -> i32 {
             for p in &problems {
                 eprintln!("demo {p}");
             }
-            return 3;
+            return ExitCode::ProberError;
         }
     };
     let history = match History::open(&args.data_dir) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
@@ -96,12 +97,12 @@ async fn run_with(args: &Args, lab: &FaultLab) -> i32 {
                 "error: cannot listen on {}: {e} (pass --listen 127.0.0.1:0 for any free port)",
                 args.listen
             );
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let Ok(mut signals) = Signals::install() else {
         eprintln!("error: cannot install signal handlers");
-        return 3;
+        return ExitCode::ProberError;
     };
     let addr = listener.local_addr().unwrap_or(args.listen);
     say!("fault lab:  {}", lab.base_url());

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::ExitCode;
 use crate::history::events::{EventKind, NewEvent};
 
 #[derive(clap::Args, Debug)]
@@ -44,7 +45,7 @@ pub struct Args {
     pub token: Option<String>,
 }
 
-pub async fn run(a: Args) -> i32 {
+pub async fn run(a: Args) -> ExitCode {
     let event = NewEvent {
         kind: a.kind,
         service: a.service,
@@ -56,15 +57,15 @@ pub async fn run(a: Args) -> i32 {
     match post(&a.url, a.token.as_deref(), &event).await {
         Ok(stored) => {
             say!("{stored}");
-            0
+            ExitCode::Passed
         }
         Err(Refused(msg)) => {
             eprintln!("error: {msg}");
-            1
+            ExitCode::TargetFailed
         }
         Err(Unreachable(msg)) => {
             eprintln!("error: {msg}");
-            3
+            ExitCode::ProberError
         }
     }
 }

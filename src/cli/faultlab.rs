@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 
+use super::ExitCode;
 use crate::faultlab::{FaultLab, FaultLabOptions};
 
 #[derive(clap::Args, Debug)]
@@ -22,7 +23,7 @@ pub struct Args {
     pub no_backends: bool,
 }
 
-pub async fn run(args: Args) -> i32 {
+pub async fn run(args: Args) -> ExitCode {
     if !args.listen.ip().is_loopback() {
         eprintln!(
             "warning: listening on {}: /_faults has no authentication and switches servers; \
@@ -43,7 +44,7 @@ pub async fn run(args: Args) -> i32 {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", args.listen);
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     say!("fault lab at {}", lab.base_url());
@@ -61,5 +62,5 @@ pub async fn run(args: Args) -> i32 {
     let interrupt = super::interrupt::Interrupt::install();
     interrupt.token().cancelled().await;
     lab.shutdown().await;
-    super::EXIT_INTERRUPTED
+    ExitCode::Interrupted
 }

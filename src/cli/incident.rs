@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use super::ExitCode;
 use crate::journey::Interactive;
 use crate::journey::runner::MAX_SLOW_MO;
 
@@ -27,14 +28,14 @@ pub struct IncidentArgs {
 impl IncidentArgs {
     /// The runner's settings, or the exit code of a usage error (`--headed` without a
     /// display), already explained on stderr.
-    pub fn interactive(&self) -> Result<Interactive, i32> {
+    pub fn interactive(&self) -> Result<Interactive, ExitCode> {
         if self.headed && !has_display() {
             eprintln!(
                 "error: --headed needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set; \
                  run it in a desktop session, under xvfb-run, or without --headed (then --trace \
                  keeps a screenshot of every step)"
             );
-            return Err(super::EXIT_CONFIG);
+            return Err(ExitCode::Usage);
         }
         Ok(Interactive {
             headed: self.headed,

@@ -6,6 +6,7 @@
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use super::ExitCode;
 use crate::browser::driver::KillSwitch;
 
 pub struct Interrupt {
@@ -39,7 +40,7 @@ impl Interrupt {
                 }
                 a.fire();
                 eprintln!("interrupted twice: driver and browsers killed");
-                std::process::exit(super::EXIT_INTERRUPTED);
+                std::process::exit(ExitCode::Interrupted.code());
             }
         });
         Interrupt { token, armed }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::ExitCode;
 use crate::config::bpm::window_label;
 use crate::config::{self, Band, Loaded, ProcessEnv, SecretsUnused};
 
@@ -18,7 +19,7 @@ pub struct Args {
     pub format: super::Format,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> ExitCode {
     let paths = super::default_paths(args.paths);
     let loaded = match config::load(&paths, &SecretsUnused(&ProcessEnv)) {
         Ok(l) => l,
@@ -27,7 +28,7 @@ pub fn run(args: Args) -> i32 {
                 eprintln!("{p}");
             }
             eprintln!("error: {} problem(s) in the probe files", problems.len());
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let rows = rows(&loaded);
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> i32 {
         }
         super::Format::Human => print_human(&rows, &loaded),
     }
-    0
+    ExitCode::Passed
 }
 
 struct Row {

@@ -1,6 +1,7 @@
 //! The command line. `main.rs` parses [`Cli`] and calls [`run()`]; each subcommand lives in
-//! its own file and returns the process exit code (README.md, "Exit codes": 0 passed, 1 a target
-//! failed, 2 usage or configuration error, 3 the prober could not verify).
+//! its own file and returns the process exit code, an [`ExitCode`] (README.md, "Exit codes":
+//! 0 passed, 1 a target failed, 2 usage or configuration error, 3 the prober could not
+//! verify, 130 interrupted).
 
 /// `println!` that does not panic on a closed pipe; see [`say`].
 macro_rules! say {
@@ -23,10 +24,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit code: usage or configuration error, nothing ran.
-pub const EXIT_CONFIG: i32 = 2;
-/// Exit code when interrupted with Ctrl-C.
-pub const EXIT_INTERRUPTED: i32 = 130;
+pub use crate::outcome::ExitCode;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -106,7 +104,7 @@ pub fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// Run the parsed command line; returns the exit code.
-pub async fn run(cli: Cli) -> i32 {
+pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Run(a) => run::run(a).await,

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::ExitCode;
 use super::interrupt::Interrupt;
 use super::run::{Batch, Options, run_batch};
 use crate::config::file::parse_recorded;
@@ -43,7 +44,7 @@ pub struct Args {
     pub incident: super::incident::IncidentArgs,
 }
 
-pub async fn run(a: Args) -> i32 {
+pub async fn run(a: Args) -> ExitCode {
     let interactive = match a.incident.interactive() {
         Ok(i) => i,
         Err(code) => return code,
@@ -52,7 +53,7 @@ pub async fn run(a: Args) -> i32 {
         Ok(j) => j,
         Err(e) => {
             eprintln!("error: {e}");
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let opts = Options {
@@ -72,7 +73,7 @@ pub async fn run(a: Args) -> i32 {
     let runs = run_batch(batch, &opts, &live, &interrupt).await;
     live.summary(&runs);
     if interrupt.is_cancelled() {
-        return super::EXIT_INTERRUPTED;
+        return ExitCode::Interrupted;
     }
     exit_code(runs.iter().map(|r| r.result.outcome))
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
+use super::ExitCode;
 use crate::config::{self, ProcessEnv, SecretsUnused};
 use crate::rules::{self, yaml};
 
@@ -64,10 +65,10 @@ pub enum RulesFormat {
     K8s,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> ExitCode {
     if args.format == RulesFormat::Plain && (args.name.is_some() || !args.labels.is_empty()) {
         eprintln!("error: --name and --label describe the PrometheusRule of --format k8s");
-        return super::EXIT_CONFIG;
+        return ExitCode::Usage;
     }
     let paths = super::default_paths(args.paths);
     let loaded = match config::load(&paths, &SecretsUnused(&ProcessEnv)) {
@@ -82,7 +83,7 @@ pub fn run(args: Args) -> i32 {
                 "problems"
             };
             eprintln!("{} {noun}: no rules written", problems.len());
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let groups = rules::groups(&loaded);
@@ -103,19 +104,19 @@ pub fn run(args: Args) -> i32 {
     write_out(args.output, &text)
 }
 
-fn write_out(output: Option<PathBuf>, text: &str) -> i32 {
+fn write_out(output: Option<PathBuf>, text: &str) -> ExitCode {
     match output {
         Some(path) => match std::fs::write(&path, text) {
-            Ok(()) => 0,
+            Ok(()) => ExitCode::Passed,
             Err(e) => {
                 eprintln!("error: cannot write {}: {e}", path.display());
-                super::EXIT_CONFIG
+                ExitCode::Usage
             }
         },
         None => {
             // A closed pipe (`journeyprobe rules | head`) is the reader's choice, not an error.
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            0
+            ExitCode::Passed
         }
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::ExitCode;
 use super::interrupt::Interrupt;
 
 use super::Format;
@@ -170,7 +171,7 @@ impl Witness for Retrying<'_> {
     }
 }
 
-pub async fn run(args: Args) -> i32 {
+pub async fn run(args: Args) -> ExitCode {
     let started = std::time::SystemTime::now();
     let interactive = match args.incident.interactive() {
         Ok(i) => i,
@@ -191,7 +192,7 @@ pub async fn run(args: Args) -> i32 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}; nothing ran");
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let mut live = Live::stdout(args.format == Format::Json);
@@ -228,11 +229,11 @@ pub async fn run(args: Args) -> i32 {
     }
     if interrupt.is_cancelled() {
         eprintln!("interrupted: browser sessions closed, driver stopped");
-        return super::EXIT_INTERRUPTED;
+        return ExitCode::Interrupted;
     }
     match exit_code(runs.iter().map(|r| r.result.outcome)) {
         // All passed, but the CI could not be told so: not verified.
-        0 if report_failed => 3,
+        ExitCode::Passed if report_failed => ExitCode::ProberError,
         code => code,
     }
 }
@@ -260,7 +261,7 @@ pub fn load_selected(
     only: Option<Only>,
     environment: Option<&str>,
     env: &dyn Env,
-) -> Result<Selection, i32> {
+) -> Result<Selection, ExitCode> {
     let loaded = config::load_for(paths, env, environment).map_err(|problems| {
         for p in &problems {
             eprintln!("{p}");
@@ -269,7 +270,7 @@ pub fn load_selected(
             "error: {} problem(s) in the probe files; nothing ran",
             problems.len()
         );
-        super::EXIT_CONFIG
+        ExitCode::Usage
     })?;
     if let Some(name) = environment
         && loaded.environments.is_empty()
@@ -294,7 +295,7 @@ pub fn load_selected(
                 "error: no probe named '{missing}' (known: {})",
                 known.join(", ")
             );
-            return Err(super::EXIT_CONFIG);
+            return Err(ExitCode::Usage);
         }
         s.journeys.retain(|j| names.contains(&j.name));
         s.checks.retain(|c| names.contains(&c.name));
@@ -306,7 +307,7 @@ pub fn load_selected(
     }
     if s.journeys.is_empty() && s.checks.is_empty() {
         eprintln!("error: nothing to run in {}", show_paths(paths));
-        return Err(super::EXIT_CONFIG);
+        return Err(ExitCode::Usage);
     }
     Ok(s)
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use super::ExitCode;
 use crate::browser::pool::PoolSettings;
 use crate::config::service::{ServeFile, load_serve_file};
 use crate::config::{self, ProcessEnv};
@@ -77,7 +78,7 @@ pub struct Args {
     pub events_token: Option<String>,
 }
 
-pub async fn run(args: Args) -> i32 {
+pub async fn run(args: Args) -> ExitCode {
     let file = match &args.config {
         Some(path) => match load_serve_file(path, &ProcessEnv) {
             Ok(f) => f,
@@ -86,7 +87,7 @@ pub async fn run(args: Args) -> i32 {
                     eprintln!("{p}");
                 }
                 eprintln!("error: {} problem(s) in {}", problems.len(), path.display());
-                return super::EXIT_CONFIG;
+                return ExitCode::Usage;
             }
         },
         None => ServeFile::default(),
@@ -102,21 +103,21 @@ pub async fn run(args: Args) -> i32 {
                 "error: {} problem(s) in the probe files; not serving",
                 problems.len()
             );
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let history = match History::open(&resolved.data_dir) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: {e}");
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     let listener = match tokio::net::TcpListener::bind(resolved.listen).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", resolved.listen);
-            return super::EXIT_CONFIG;
+            return ExitCode::Usage;
         }
     };
     if !resolved.listen.ip().is_loopback() {
@@ -126,7 +127,7 @@ pub async fn run(args: Args) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot install signal handlers: {e}");
-            return 3;
+            return ExitCode::ProberError;
         }
     };
     serve(resolved, plan, history, listener, &mut signals).await
@@ -138,7 +139,7 @@ pub(super) async fn serve(
     history: History,
     listener: tokio::net::TcpListener,
     signals: &mut Signals,
-) -> i32 {
+) -> ExitCode {
     let addr = listener.local_addr().unwrap_or(r.listen);
     let metrics = Metrics::new();
     restore(&history, &metrics).await;
@@ -183,7 +184,7 @@ pub(super) async fn serve(
         cancelled_runs = cancelled,
         "stopped: history flushed, browsers and the managed chromedriver (if any) stopped"
     );
-    0
+    ExitCode::Passed
 }
 
 async fn reload(svc: &Service, paths: &[PathBuf], environment: Option<String>) {

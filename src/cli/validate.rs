@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::ExitCode;
 use crate::config::{self, ProcessEnv};
 
 #[derive(clap::Args, Debug)]
@@ -14,7 +15,7 @@ pub struct Args {
     pub env: Option<String>,
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(args: Args) -> ExitCode {
     let paths = super::default_paths(args.paths);
     match config::load_for(&paths, &ProcessEnv, args.env.as_deref()) {
         Ok(loaded) => {
@@ -30,7 +31,7 @@ pub fn run(args: Args) -> i32 {
                 loaded.bpms.len(),
                 loaded.files.len()
             );
-            0
+            ExitCode::Passed
         }
         Err(problems) => {
             for p in &problems {
@@ -43,7 +44,7 @@ pub fn run(args: Args) -> i32 {
                 "problems"
             };
             say!("{} {noun} in {} file(s)", problems.len(), files.len());
-            super::EXIT_CONFIG
+            ExitCode::Usage
         }
     }
 }
