@@ -6,145 +6,129 @@
 //! product's core promise: an `Error` never counts against a BPM and never pages the
 //! service owner. Which side a [`Reason`] falls on is decided once, in [`Reason::class`].
 
-use serde::Serialize;
-
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    Failure,
-    Error,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Failure => "failure",
-            Outcome::Error => "error",
-        }
+crate::closed::closed_set! {
+    /// How a run ended.
+    #[derive(PartialOrd, Ord)]
+    pub enum Outcome {
+        Success => "success",
+        Failure => "failure",
+        Error => "error",
     }
 }
 
-impl std::fmt::Display for Outcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+crate::closed::closed_set! {
+    /// Why a run did not succeed. A closed set: metric labels and report consumers rely on it.
+    #[derive(PartialOrd, Ord)]
+    pub enum Reason {
+        // --- the target misbehaved (failure) ---
+        /// No element matched the selector before the step's deadline.
+        ElementNotFound => "element_not_found",
+        /// The element exists but could not be interacted with (hidden, disabled, covered).
+        NotInteractable => "not_interactable",
+        /// A text, URL or title assertion did not hold before the deadline.
+        AssertionFailed => "assertion_failed",
+        /// `assert_visible`: not displayed, zero size or outside the viewport.
+        NotVisible => "not_visible",
+        /// `assert_visible`: another element is on top of it at its centre.
+        Covered => "covered",
+        /// `assert_visible`: text/background contrast below `min_contrast`.
+        LowContrast => "low_contrast",
+        /// A navigation (goto, or a click that navigates) did not finish loading in time.
+        NavigationTimeout => "navigation_timeout",
+        /// The browser could not load the page at all (connection refused, DNS failure, reset).
+        NavigationFailed => "navigation_failed",
+        /// A wait did not complete within the step's timeout.
+        StepTimeout => "step_timeout",
+        /// The whole journey ran out of its `timeout`.
+        JourneyTimeout => "journey_timeout",
+        /// The page the browser is on was served with an HTTP status >= 400.
+        HttpErrorPage => "http_error_page",
+        // --- checks: the target misbehaved (failure) ---
+        /// DNS: the name does not exist (NXDOMAIN) where it should.
+        DnsNxdomain => "dns_nxdomain",
+        /// DNS: the server answered SERVFAIL.
+        DnsServfail => "dns_servfail",
+        /// DNS: the server refused the query.
+        DnsRefused => "dns_refused",
+        /// DNS: another response code than the one expected.
+        DnsRcodeMismatch => "dns_rcode_mismatch",
+        /// DNS: the name exists but has no record of the asked type.
+        DnsNoAnswer => "dns_no_answer",
+        /// DNS: the answers are not the expected ones.
+        DnsAnswerMismatch => "dns_answer_mismatch",
+        /// DNS: the nameserver under test did not answer in time.
+        DnsTimeout => "dns_timeout",
+        /// HTTP/TLS: the target's host name does not resolve.
+        NameNotResolved => "name_not_resolved",
+        /// HTTP/TLS: nothing accepts connections at the target's address.
+        ConnectRefused => "connect_refused",
+        /// HTTP/TLS: the connection could not be made (unreachable, reset).
+        ConnectFailed => "connect_failed",
+        /// HTTP/TLS: the target did not complete the exchange within the check's timeout.
+        Timeout => "timeout",
+        /// HTTP: the response status is not one of those expected.
+        StatusMismatch => "status_mismatch",
+        /// HTTP: the redirect is missing or goes elsewhere.
+        RedirectMismatch => "redirect_mismatch",
+        /// HTTP: the body does not contain or match what is expected.
+        BodyMismatch => "body_mismatch",
+        /// HTTP: a response header is missing or does not match.
+        HeaderMismatch => "header_mismatch",
+        /// HTTP/DNS: the answer came, but later than `max_latency`.
+        LatencyExceeded => "latency_exceeded",
+        /// HTTP/TLS: the certificate is not valid for this host (untrusted, expired, wrong name).
+        TlsInvalid => "tls_invalid",
+        /// HTTP/TLS: the target's answer is not valid HTTP or TLS.
+        ProtocolError => "protocol_error",
+        /// TLS: the certificate is valid but expires in fewer days than `min_days_left`.
+        TlsExpiring => "tls_expiring",
+        /// TLS: the certificate has expired (or is not valid yet).
+        TlsExpired => "tls_expired",
+        /// TLS: the certificate is not valid for the host name.
+        TlsHostnameMismatch => "tls_hostname_mismatch",
+        /// TLS: the certificate chain does not lead to a trusted root.
+        TlsUntrusted => "tls_untrusted",
+        /// Bucket: the bucket does not exist (NoSuchBucket).
+        BucketNotFound => "bucket_not_found",
+        /// Bucket: the bucket or object exists but may not be read with these credentials.
+        BucketAccessDenied => "bucket_access_denied",
+        /// Bucket: the object does not exist (NoSuchKey).
+        ObjectNotFound => "object_not_found",
+        /// Bucket: the object is there but its size, ETag or sha256 is not the expected one.
+        ObjectMismatch => "object_mismatch",
+        // --- the prober could not measure (error) ---
+        /// No WebDriver server answered at the configured URL.
+        WebdriverUnreachable => "webdriver_unreachable",
+        /// The WebDriver server refused to create a browser session.
+        SessionNotCreated => "session_not_created",
+        /// The session or the driver went away in the middle of the run.
+        SessionLost => "session_lost",
+        /// A WebDriver command did not answer within its deadline.
+        WebdriverTimeout => "webdriver_timeout",
+        /// The WebDriver server answered with something we could not interpret.
+        WebdriverError => "webdriver_error",
+        /// No chromedriver binary could be found.
+        DriverNotFound => "driver_not_found",
+        /// chromedriver was found but did not start.
+        DriverStartFailed => "driver_start_failed",
+        /// The browser rejected a selector (invalid CSS or XPath): the probe file is wrong.
+        InvalidSelector => "invalid_selector",
+        /// The prober's own network is unusable (no connectivity, proxy failure, out of
+        /// resources), as Chromium reports it on its error page.
+        ProberNetwork => "prober_network",
+        /// The system DNS resolver (resolv.conf) is unusable: none configured, none answers, or
+        /// it answers with an error it does not explain (SERVFAIL, REFUSED).
+        ResolverUnavailable => "resolver_unavailable",
+        /// The prober has no trust anchors to verify certificates with (no CA bundle).
+        NoTrustAnchors => "no_trust_anchors",
+        /// The prober's clock is too far off for a signed request (RequestTimeTooSkewed).
+        ClockSkew => "clock_skew",
+        /// The probe's own settings do not fit the target (a wrong region or endpoint, an object
+        /// too large to hash): the probe file is wrong, not the target.
+        ProbeMisconfigured => "probe_misconfigured",
+        /// The run was cancelled (Ctrl-C) before it finished.
+        Cancelled => "cancelled",
     }
-}
-
-/// Why a run did not succeed. A closed set: metric labels and report consumers rely on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    // --- the target misbehaved (failure) ---
-    /// No element matched the selector before the step's deadline.
-    ElementNotFound,
-    /// The element exists but could not be interacted with (hidden, disabled, covered).
-    NotInteractable,
-    /// A text, URL or title assertion did not hold before the deadline.
-    AssertionFailed,
-    /// `assert_visible`: not displayed, zero size or outside the viewport.
-    NotVisible,
-    /// `assert_visible`: another element is on top of it at its centre.
-    Covered,
-    /// `assert_visible`: text/background contrast below `min_contrast`.
-    LowContrast,
-    /// A navigation (goto, or a click that navigates) did not finish loading in time.
-    NavigationTimeout,
-    /// The browser could not load the page at all (connection refused, DNS failure, reset).
-    NavigationFailed,
-    /// A wait did not complete within the step's timeout.
-    StepTimeout,
-    /// The whole journey ran out of its `timeout`.
-    JourneyTimeout,
-    /// The page the browser is on was served with an HTTP status >= 400.
-    HttpErrorPage,
-    // --- checks: the target misbehaved (failure) ---
-    /// DNS: the name does not exist (NXDOMAIN) where it should.
-    DnsNxdomain,
-    /// DNS: the server answered SERVFAIL.
-    DnsServfail,
-    /// DNS: the server refused the query.
-    DnsRefused,
-    /// DNS: another response code than the one expected.
-    DnsRcodeMismatch,
-    /// DNS: the name exists but has no record of the asked type.
-    DnsNoAnswer,
-    /// DNS: the answers are not the expected ones.
-    DnsAnswerMismatch,
-    /// DNS: the nameserver under test did not answer in time.
-    DnsTimeout,
-    /// HTTP/TLS: the target's host name does not resolve.
-    NameNotResolved,
-    /// HTTP/TLS: nothing accepts connections at the target's address.
-    ConnectRefused,
-    /// HTTP/TLS: the connection could not be made (unreachable, reset).
-    ConnectFailed,
-    /// HTTP/TLS: the target did not complete the exchange within the check's timeout.
-    Timeout,
-    /// HTTP: the response status is not one of those expected.
-    StatusMismatch,
-    /// HTTP: the redirect is missing or goes elsewhere.
-    RedirectMismatch,
-    /// HTTP: the body does not contain or match what is expected.
-    BodyMismatch,
-    /// HTTP: a response header is missing or does not match.
-    HeaderMismatch,
-    /// HTTP/DNS: the answer came, but later than `max_latency`.
-    LatencyExceeded,
-    /// HTTP/TLS: the certificate is not valid for this host (untrusted, expired, wrong name).
-    TlsInvalid,
-    /// HTTP/TLS: the target's answer is not valid HTTP or TLS.
-    ProtocolError,
-    /// TLS: the certificate is valid but expires in fewer days than `min_days_left`.
-    TlsExpiring,
-    /// TLS: the certificate has expired (or is not valid yet).
-    TlsExpired,
-    /// TLS: the certificate is not valid for the host name.
-    TlsHostnameMismatch,
-    /// TLS: the certificate chain does not lead to a trusted root.
-    TlsUntrusted,
-    /// Bucket: the bucket does not exist (NoSuchBucket).
-    BucketNotFound,
-    /// Bucket: the bucket or object exists but may not be read with these credentials.
-    BucketAccessDenied,
-    /// Bucket: the object does not exist (NoSuchKey).
-    ObjectNotFound,
-    /// Bucket: the object is there but its size, ETag or sha256 is not the expected one.
-    ObjectMismatch,
-    // --- the prober could not measure (error) ---
-    /// No WebDriver server answered at the configured URL.
-    WebdriverUnreachable,
-    /// The WebDriver server refused to create a browser session.
-    SessionNotCreated,
-    /// The session or the driver went away in the middle of the run.
-    SessionLost,
-    /// A WebDriver command did not answer within its deadline.
-    WebdriverTimeout,
-    /// The WebDriver server answered with something we could not interpret.
-    WebdriverError,
-    /// No chromedriver binary could be found.
-    DriverNotFound,
-    /// chromedriver was found but did not start.
-    DriverStartFailed,
-    /// The browser rejected a selector (invalid CSS or XPath): the probe file is wrong.
-    InvalidSelector,
-    /// The prober's own network is unusable (no connectivity, proxy failure, out of
-    /// resources), as Chromium reports it on its error page.
-    ProberNetwork,
-    /// The system DNS resolver (resolv.conf) is unusable: none configured, none answers, or
-    /// it answers with an error it does not explain (SERVFAIL, REFUSED).
-    ResolverUnavailable,
-    /// The prober has no trust anchors to verify certificates with (no CA bundle).
-    NoTrustAnchors,
-    /// The prober's clock is too far off for a signed request (RequestTimeTooSkewed).
-    ClockSkew,
-    /// The probe's own settings do not fit the target (a wrong region or endpoint, an object
-    /// too large to hash): the probe file is wrong, not the target.
-    ProbeMisconfigured,
-    /// The run was cancelled (Ctrl-C) before it finished.
-    Cancelled,
 }
 
 impl Reason {
@@ -165,69 +149,6 @@ impl Reason {
             | ProberNetwork | ResolverUnavailable | NoTrustAnchors | ClockSkew
             | ProbeMisconfigured | Cancelled => Outcome::Error,
         }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        use Reason::*;
-        match self {
-            ElementNotFound => "element_not_found",
-            NotInteractable => "not_interactable",
-            AssertionFailed => "assertion_failed",
-            NotVisible => "not_visible",
-            Covered => "covered",
-            LowContrast => "low_contrast",
-            NavigationTimeout => "navigation_timeout",
-            NavigationFailed => "navigation_failed",
-            StepTimeout => "step_timeout",
-            JourneyTimeout => "journey_timeout",
-            HttpErrorPage => "http_error_page",
-            DnsNxdomain => "dns_nxdomain",
-            DnsServfail => "dns_servfail",
-            DnsRefused => "dns_refused",
-            DnsRcodeMismatch => "dns_rcode_mismatch",
-            DnsNoAnswer => "dns_no_answer",
-            DnsAnswerMismatch => "dns_answer_mismatch",
-            DnsTimeout => "dns_timeout",
-            NameNotResolved => "name_not_resolved",
-            ConnectRefused => "connect_refused",
-            ConnectFailed => "connect_failed",
-            Timeout => "timeout",
-            StatusMismatch => "status_mismatch",
-            RedirectMismatch => "redirect_mismatch",
-            BodyMismatch => "body_mismatch",
-            HeaderMismatch => "header_mismatch",
-            LatencyExceeded => "latency_exceeded",
-            TlsInvalid => "tls_invalid",
-            ProtocolError => "protocol_error",
-            TlsExpiring => "tls_expiring",
-            TlsExpired => "tls_expired",
-            TlsHostnameMismatch => "tls_hostname_mismatch",
-            TlsUntrusted => "tls_untrusted",
-            BucketNotFound => "bucket_not_found",
-            BucketAccessDenied => "bucket_access_denied",
-            ObjectNotFound => "object_not_found",
-            ObjectMismatch => "object_mismatch",
-            WebdriverUnreachable => "webdriver_unreachable",
-            SessionNotCreated => "session_not_created",
-            SessionLost => "session_lost",
-            WebdriverTimeout => "webdriver_timeout",
-            WebdriverError => "webdriver_error",
-            DriverNotFound => "driver_not_found",
-            DriverStartFailed => "driver_start_failed",
-            InvalidSelector => "invalid_selector",
-            ProberNetwork => "prober_network",
-            ResolverUnavailable => "resolver_unavailable",
-            NoTrustAnchors => "no_trust_anchors",
-            ClockSkew => "clock_skew",
-            ProbeMisconfigured => "probe_misconfigured",
-            Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
