@@ -315,7 +315,7 @@ impl Metrics {
     /// Record one attempt (durations, steps, last-run gauges).
     pub fn attempt(&self, r: &RunResult) {
         self.run_duration
-            .with_label_values(&[&r.probe, r.kind])
+            .with_label_values(&[&r.probe, r.kind.as_str()])
             .observe(r.duration_ms / 1000.0);
         for s in r
             .steps
@@ -334,11 +334,11 @@ impl Metrics {
         }
         let now = crate::time::unix(std::time::SystemTime::now());
         self.last_run
-            .with_label_values(&[&r.probe, r.kind])
+            .with_label_values(&[&r.probe, r.kind.as_str()])
             .set(now);
         if r.outcome == crate::outcome::Outcome::Success {
             self.last_success
-                .with_label_values(&[&r.probe, r.kind])
+                .with_label_values(&[&r.probe, r.kind.as_str()])
                 .set(started(r));
         }
     }
@@ -353,7 +353,7 @@ impl Metrics {
             && last.outcome == crate::outcome::Outcome::Success
         {
             self.flaky
-                .with_label_values(&[&last.probe, last.kind])
+                .with_label_values(&[&last.probe, last.kind.as_str()])
                 .inc();
         }
     }
@@ -519,7 +519,7 @@ impl Default for Metrics {
 fn outcome_labels(r: &RunResult) -> [&str; 4] {
     [
         &r.probe,
-        r.kind,
+        r.kind.as_str(),
         r.outcome.as_str(),
         r.reason.map_or("none", |x| x.as_str()),
     ]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Journey, Step};
+use crate::config::{CheckKind, Journey, ProbeKind, Step};
 use crate::outcome::{Outcome, Problem, Reason};
 
 /// A prerequisite check's verdict, attached to the journey that failed.
@@ -192,7 +192,7 @@ pub enum Phase {
     /// Closing the session.
     Teardown,
     /// A check (there is one phase: the check itself).
-    Check { check: &'static str },
+    Check { check: CheckKind },
 }
 
 impl std::fmt::Display for Phase {
@@ -211,7 +211,7 @@ pub struct RunResult {
     /// The probe's name.
     pub probe: String,
     /// `journey`, or the check's kind (`http`, `dns`, …).
-    pub kind: &'static str,
+    pub kind: ProbeKind,
     pub file: PathBuf,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,7 +250,7 @@ impl RunResult {
     /// A result for a run starting at `started_at`; `conclude` sets the outcome.
     fn fresh(
         probe: &str,
-        kind: &'static str,
+        kind: ProbeKind,
         file: &std::path::Path,
         started_at: std::time::SystemTime,
     ) -> RunResult {
@@ -280,13 +280,13 @@ impl RunResult {
         RunResult {
             incident: j.incident.clone(),
             runbook: j.runbook.clone(),
-            ..RunResult::fresh(&j.name, "journey", &j.file, started_at)
+            ..RunResult::fresh(&j.name, ProbeKind::Journey, &j.file, started_at)
         }
     }
 
     /// A result for a check run starting at `started_at`.
     pub fn for_check(c: &crate::config::Check, started_at: std::time::SystemTime) -> RunResult {
-        RunResult::fresh(&c.name, c.spec.kind(), &c.file, started_at)
+        RunResult::fresh(&c.name, c.spec.kind().into(), &c.file, started_at)
     }
 
     /// A run that never reached its first step (no driver, no session).

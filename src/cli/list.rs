@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::ExitCode;
 use crate::config::bpm::window_label;
-use crate::config::{self, Band, Loaded, ProcessEnv, SecretsUnused};
+use crate::config::{self, Band, Loaded, ProbeKind, ProcessEnv, SecretsUnused};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -47,7 +47,7 @@ pub fn run(args: Args) -> ExitCode {
 
 struct Row {
     name: String,
-    kind: &'static str,
+    kind: ProbeKind,
     every: Duration,
     timeout: Duration,
     retries: u32,
@@ -85,7 +85,7 @@ fn rows(l: &Loaded) -> Vec<Row> {
     };
     let journeys = l.journeys.iter().map(|j| Row {
         name: j.name.clone(),
-        kind: "journey",
+        kind: ProbeKind::Journey,
         every: j.every,
         timeout: j.timeout,
         retries: j.retries,
@@ -97,7 +97,7 @@ fn rows(l: &Loaded) -> Vec<Row> {
     });
     let checks = l.checks.iter().map(|c| Row {
         name: c.name.clone(),
-        kind: c.spec.kind(),
+        kind: c.spec.kind().into(),
         every: c.every,
         timeout: c.timeout,
         retries: c.retries,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use super::kind::CheckKind;
 use crate::redact::Redactor;
 
 /// Default deadline of a check.
@@ -37,12 +38,12 @@ pub enum CheckSpec {
 
 impl CheckSpec {
     /// The YAML key, also the `kind` of its results.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> CheckKind {
         match self {
-            CheckSpec::Http(_) => "http",
-            CheckSpec::Dns(_) => "dns",
-            CheckSpec::Tls(_) => "tls",
-            CheckSpec::Bucket(_) => "bucket",
+            CheckSpec::Http(_) => CheckKind::Http,
+            CheckSpec::Dns(_) => CheckKind::Dns,
+            CheckSpec::Tls(_) => CheckKind::Tls,
+            CheckSpec::Bucket(_) => CheckKind::Bucket,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod envs;
 pub mod file;
 pub mod journey;
+pub mod kind;
 pub mod model;
 mod reader;
 pub mod refs;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 pub use bpm::{Band, Bpm, BpmState};
 pub use check_model::{Check, CheckSpec};
 pub use diag::Diagnostic;
+pub use kind::{CheckKind, ProbeKind};
 pub use model::*;
 pub use refs::{Env, ProcessEnv, SecretsUnused};
 

@@ -459,7 +459,14 @@ mod tests {
             Outcome::Failure => Some(Problem::new(Reason::DnsNxdomain, "gone")),
             Outcome::Error => Some(Problem::new(Reason::ResolverUnavailable, "no resolver")),
         };
-        r.conclude(problem.map(|p| (p, Phase::Check { check: "http" })));
+        r.conclude(problem.map(|p| {
+            (
+                p,
+                Phase::Check {
+                    check: crate::config::CheckKind::Http,
+                },
+            )
+        }));
         r
     }
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Check, Journey};
+use crate::config::{Check, Journey, ProbeKind};
 use crate::outcome::{Outcome, Reason};
 use crate::result::{Prerequisite, RunResult};
 
@@ -48,10 +48,10 @@ impl Probe {
     }
 
     /// `journey`, or the check's kind: the `kind` label of its series.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ProbeKind {
         match self {
-            Probe::Journey(_) => "journey",
-            Probe::Check(c) => c.spec.kind(),
+            Probe::Journey(_) => ProbeKind::Journey,
+            Probe::Check(c) => c.spec.kind().into(),
         }
     }
 

@@ -104,12 +104,12 @@ pub fn duration(ms: f64) -> String {
 
 pub fn verdict(r: &RunResult) -> String {
     let took = duration(r.duration_ms);
-    let name = if r.kind == "journey" {
+    let name = if r.kind.is_journey() {
         r.probe.clone()
     } else {
         format!("{} ({} check)", r.probe, r.kind)
     };
-    let gap = if r.kind == "journey" { "\n" } else { "" };
+    let gap = if r.kind.is_journey() { "\n" } else { "" };
     if r.outcome == Outcome::Success {
         return format!("✓ {name}: success in {took}\n{gap}");
     }

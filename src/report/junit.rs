@@ -33,7 +33,10 @@ use crate::outcome::Outcome;
 pub fn report(runs: &[ProbeRun], environment: Option<&str>) -> Report {
     let mut by_kind: BTreeMap<&str, Vec<&ProbeRun>> = BTreeMap::new();
     for run in runs {
-        by_kind.entry(run.result.kind).or_default().push(run);
+        by_kind
+            .entry(run.result.kind.as_str())
+            .or_default()
+            .push(run);
     }
     let mut report = Report::new("journeyprobe");
     let mut total = Duration::ZERO;
@@ -94,7 +97,7 @@ fn test_case(run: &ProbeRun) -> TestCase {
     };
     status.add_reruns(run.earlier.iter().map(rerun));
     let mut tc = TestCase::new(r.probe.as_str(), status);
-    tc.set_classname(r.kind);
+    tc.set_classname(r.kind.as_str());
     tc.set_time(seconds(r.duration_ms));
     if let Some(t) = timestamp(&r.started_at) {
         tc.set_timestamp(t);

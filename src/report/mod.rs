@@ -90,7 +90,9 @@ pub(crate) mod fixtures {
         if let Some(reason) = reason {
             r.reason = Some(reason);
             r.message = Some(format!("{name} went | <wrong>"));
-            r.phase = Some(Phase::Check { check: "http" });
+            r.phase = Some(Phase::Check {
+                check: crate::config::CheckKind::Http,
+            });
         }
         r
     }
@@ -99,7 +101,7 @@ pub(crate) mod fixtures {
     /// a runbook and artifacts.
     pub fn failed_journey() -> RunResult {
         let mut r = check("login", Outcome::Failure, Some(Reason::AssertionFailed));
-        r.kind = "journey";
+        r.kind = crate::config::ProbeKind::Journey;
         r.file = PathBuf::from("journeys/login.yaml");
         r.phase = Some(Phase::Step {
             index: 2,

@@ -34,7 +34,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// The stats of every journey in `runs`, in the order the journeys first appear.
 pub fn stats(runs: &[ProbeRun]) -> Vec<RepeatStats> {
     let mut order: Vec<&str> = Vec::new();
-    for r in runs.iter().filter(|r| r.result.kind == "journey") {
+    for r in runs.iter().filter(|r| r.result.kind.is_journey()) {
         if !order.contains(&r.result.probe.as_str()) {
             order.push(&r.result.probe);
         }

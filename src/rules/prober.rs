@@ -19,18 +19,18 @@
 
 use super::promql::string;
 use super::{Alert, Rule};
-use crate::config::Loaded;
+use crate::config::{Loaded, ProbeKind};
 
 pub fn rules(loaded: &Loaded) -> Vec<Rule> {
     let probes = loaded
         .journeys
         .iter()
-        .map(|j| (j.name.as_str(), "journey"))
+        .map(|j| (j.name.as_str(), ProbeKind::Journey))
         .chain(
             loaded
                 .checks
                 .iter()
-                .map(|c| (c.name.as_str(), c.spec.kind())),
+                .map(|c| (c.name.as_str(), c.spec.kind().into())),
         );
     [errors_high(), stale(), absent()]
         .into_iter()
@@ -104,7 +104,7 @@ fn absent() -> Alert {
     }
 }
 
-fn not_scheduled(probe: &str, kind: &str) -> Alert {
+fn not_scheduled(probe: &str, kind: ProbeKind) -> Alert {
     Alert {
         alert: "JourneyprobeProbeNotScheduled".into(),
         expr: format!(
@@ -114,7 +114,10 @@ fn not_scheduled(probe: &str, kind: &str) -> Alert {
         for_: "10m".into(),
         labels: [
             ticket(),
-            vec![("probe".into(), probe.into()), ("kind".into(), kind.into())],
+            vec![
+                ("probe".into(), probe.into()),
+                ("kind".into(), kind.as_str().into()),
+            ],
         ]
         .concat(),
         annotations: annotations(

@@ -59,7 +59,7 @@ pub async fn schedule(shared: Arc<Shared>, plan: Arc<Plan>, probe: Probe, stop: 
         };
         shared
             .metrics
-            .late(probe.kind(), (Instant::now() - due).as_secs_f64());
+            .late(probe.kind().as_str(), (Instant::now() - due).as_secs_f64());
         let (s, p, pl) = (shared.clone(), probe.clone(), plan.clone());
         shared.runs.spawn(async move {
             // A bug that panics inside a run must not take the probe's schedule with it:
@@ -172,13 +172,13 @@ fn log(r: &RunResult, attempt: u32, attempts: u32, is_final: bool) {
     let retry = if is_final { "" } else { " (will retry)" };
     match r.outcome {
         Outcome::Success => {
-            tracing::info!(probe = %r.probe, kind = r.kind, outcome = "success", attempt, attempts, duration_ms = ms, "run succeeded")
+            tracing::info!(probe = %r.probe, kind = r.kind.as_str(), outcome = "success", attempt, attempts, duration_ms = ms, "run succeeded")
         }
         Outcome::Failure => {
-            tracing::warn!(probe = %r.probe, kind = r.kind, outcome = "failure", reason, attempt, attempts, duration_ms = ms, "run failed{retry}: {message}")
+            tracing::warn!(probe = %r.probe, kind = r.kind.as_str(), outcome = "failure", reason, attempt, attempts, duration_ms = ms, "run failed{retry}: {message}")
         }
         Outcome::Error => {
-            tracing::error!(probe = %r.probe, kind = r.kind, outcome = "error", reason, attempt, attempts, duration_ms = ms, "prober error{retry}: {message}")
+            tracing::error!(probe = %r.probe, kind = r.kind.as_str(), outcome = "error", reason, attempt, attempts, duration_ms = ms, "prober error{retry}: {message}")
         }
     }
 }

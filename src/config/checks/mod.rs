@@ -11,6 +11,7 @@ mod tls;
 
 use super::check_model::{Check, CheckSpec, DEFAULT_CHECK_TIMEOUT};
 use super::diag::{mapping_start, position, start_of};
+use super::kind::CheckKind;
 use super::reader::{Reader, is_probe_name, join, kind_name};
 use super::schedule::{DEFAULT_CHECK_EVERY, Defaults, read_schedule};
 use crate::redact::Redactor;
@@ -19,8 +20,6 @@ use dns::read_dns;
 use http::read_http;
 use tls::read_tls;
 
-/// Check kinds.
-pub const KINDS: &[&str] = &["http", "dns", "tls", "bucket"];
 const CHECK_KEYS: &[&str] = &["name", "timeout", "every", "retries"];
 
 pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Check> {
@@ -46,7 +45,8 @@ pub fn read_checks(r: &mut Reader, node: &Node, redactor: &Redactor) -> Vec<Chec
 fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) -> Option<Check> {
     let key = format!("checks[{index}]");
     let map = r.mapping(node, &key)?;
-    let all: Vec<&str> = KINDS.iter().chain(CHECK_KEYS).copied().collect();
+    let kind_keys = CheckKind::ALL.iter().map(|k| k.as_str());
+    let all: Vec<&str> = kind_keys.chain(CHECK_KEYS.iter().copied()).collect();
     r.known_keys(map, &key, &all);
     let name = read_name(r, map, &key);
     let schedule = read_schedule(
@@ -59,29 +59,24 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
             what: "check",
         },
     );
-    let kinds: Vec<&str> = KINDS
+    let kinds: Vec<CheckKind> = CheckKind::ALL
         .iter()
         .copied()
-        .filter(|k| map.get_node(k).is_some())
+        .filter(|k| map.get_node(k.as_str()).is_some())
         .collect();
     let spec = match kinds.as_slice() {
         [kind] => {
-            let k = join(&key, kind);
-            let n = map.get_node(kind)?;
-            match *kind {
-                "http" => read_http(r, n, &k).map(CheckSpec::Http),
-                "dns" => read_dns(r, n, &k).map(CheckSpec::Dns),
-                "tls" => read_tls(r, n, &k).map(CheckSpec::Tls),
-                _ => read_bucket(r, n, &k).map(CheckSpec::Bucket),
-            }
+            let k = join(&key, kind.as_str());
+            read_spec(r, *kind, map.get_node(kind.as_str())?, &k)
         }
         [] => {
             // An unknown key (already reported, with a suggestion) is most likely the kind.
             if map
                 .keys()
-                .all(|k| KINDS.contains(&k.as_str()) || CHECK_KEYS.contains(&k.as_str()))
+                .all(|k| CheckKind::parse(k.as_str()).is_some() || CHECK_KEYS.contains(&k.as_str()))
             {
-                let msg = format!("a check needs a kind: one of {}", KINDS.join(", "));
+                let names: Vec<&str> = CheckKind::ALL.iter().map(|k| k.as_str()).collect();
+                let msg = format!("a check needs a kind: one of {}", names.join(", "));
                 r.d.at(&mapping_start(map), &key, msg);
             }
             None
@@ -105,6 +100,16 @@ fn read_check(r: &mut Reader, node: &Node, index: usize, redactor: &Redactor) ->
             .map(|n| position(n.span()))
             .unwrap_or((1, 1)),
     })
+}
+
+/// The reader of each kind: a kind without one does not compile.
+fn read_spec(r: &mut Reader, kind: CheckKind, node: &Node, key: &str) -> Option<CheckSpec> {
+    match kind {
+        CheckKind::Http => read_http(r, node, key).map(CheckSpec::Http),
+        CheckKind::Dns => read_dns(r, node, key).map(CheckSpec::Dns),
+        CheckKind::Tls => read_tls(r, node, key).map(CheckSpec::Tls),
+        CheckKind::Bucket => read_bucket(r, node, key).map(CheckSpec::Bucket),
+    }
 }
 
 fn read_name(r: &mut Reader, map: &MarkedMappingNode, key: &str) -> Option<String> {

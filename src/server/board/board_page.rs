@@ -299,7 +299,7 @@ fn probe_row(out: &mut String, p: &ProbeRow, now: f64) {
     w!(
         out,
         "</th><td>{}<span class=\"sub\">every {}</span></td>",
-        Esc(p.kind),
+        Esc(p.kind.as_str()),
         span(p.every.as_secs_f64())
     );
     out.push_str("<td class=\"last\">");
@@ -487,7 +487,7 @@ mod tests {
             }],
             probes: vec![ProbeRow {
                 name: "login".into(),
-                kind: "journey",
+                kind: crate::config::ProbeKind::Journey,
                 every: Duration::from_secs(60),
                 incident: vec![HOSTILE.into(), "javascript:alert(1)".into()],
                 runbook: Some("https://wiki.example.com/runbooks/login?a=1&b=2".into()),

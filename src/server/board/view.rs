@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::bpm::WindowValue;
-use crate::config::{Band, Bpm, BpmState};
+use crate::config::{Band, Bpm, BpmState, ProbeKind};
 use crate::history::HistoryError;
 use crate::history::board::ProbeStatus;
 use crate::history::events::Event;
@@ -72,7 +72,7 @@ impl Changed {
 
 pub struct ProbeRow {
     pub name: String,
-    pub kind: &'static str,
+    pub kind: ProbeKind,
     pub every: Duration,
     pub incident: Vec<String>,
     pub runbook: Option<String>,
@@ -208,7 +208,7 @@ async fn probe_rows(
         .iter()
         .map(|j| ProbeRow {
             name: j.name.clone(),
-            kind: "journey",
+            kind: ProbeKind::Journey,
             every: j.every,
             incident: j.incident.clone(),
             runbook: j.runbook.clone(),
@@ -217,7 +217,7 @@ async fn probe_rows(
         })
         .chain(plan.checks.iter().map(|c| ProbeRow {
             name: c.name.clone(),
-            kind: c.spec.kind(),
+            kind: c.spec.kind().into(),
             every: c.every,
             incident: Vec::new(),
             runbook: None,
