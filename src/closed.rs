@@ -3,6 +3,9 @@
 //! the list of all variants (`ALL`, for one-hot metric labels and key lists), `as_str`,
 //! `parse` (for text read back from history or YAML), `Display` and `Serialize` (the text).
 //! A variant cannot exist without its text, and the text is never spelled a second time.
+//!
+//! A value also reads as its text (`Deref<Target = str>`, `== "text"`), so code that held
+//! the text before — callers of the library, tests over stored rows — reads it the same way.
 
 /// Declares a closed set. Each variant is written `Variant => "text"`:
 ///
@@ -54,6 +57,25 @@ macro_rules! closed_set {
             }
         }
 
+        impl ::std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.as_str() == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
@@ -82,6 +104,8 @@ mod tests {
             assert_eq!(c.to_string(), c.as_str());
         }
         assert_eq!(Colour::parse("green"), None);
+        assert_eq!(Colour::Red, "red");
+        assert_eq!(Some(Colour::Red).as_deref(), Some("red"));
         assert_eq!(
             serde_json::to_string(&Colour::DarkGreen).unwrap(),
             "\"dark_green\""

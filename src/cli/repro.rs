@@ -120,7 +120,7 @@ async fn load(
         id,
         history: h.path().to_path_buf(),
     })?;
-    if run.kind != "journey" {
+    if !run.kind.is_journey() {
         return Err(ReproError::NotAJourney {
             id,
             kind: run.kind.to_string(),

@@ -58,6 +58,26 @@ impl std::fmt::Display for ProbeKind {
     }
 }
 
+/// Reads as its text, like the [`crate::closed`] sets.
+impl std::ops::Deref for ProbeKind {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for ProbeKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ProbeKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl serde::Serialize for ProbeKind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

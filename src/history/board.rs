@@ -9,15 +9,16 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::{History, HistoryError, STORED_COLUMNS, StoredRun, stored_run};
+use super::{History, HistoryError, STORED_COLUMNS, StoredRun, closed, closed_or_null, stored_run};
+use crate::outcome::{Outcome, Reason};
 
 /// An attempt, in brief: enough to show and link it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunRef {
     pub id: i64,
     pub started_at: f64,
-    pub outcome: String,
-    pub reason: Option<String>,
+    pub outcome: Outcome,
+    pub reason: Option<Reason>,
     pub attempt: u32,
     pub is_final: bool,
 }
@@ -38,8 +39,8 @@ fn run_ref(r: &Row) -> rusqlite::Result<RunRef> {
     Ok(RunRef {
         id: r.get(0)?,
         started_at: r.get(1)?,
-        outcome: r.get(2)?,
-        reason: r.get(3)?,
+        outcome: closed(r, 2, "outcome", Outcome::parse)?,
+        reason: closed_or_null(r, 3, "reason", Reason::parse)?,
         attempt: r.get(4)?,
         is_final: r.get(5)?,
     })

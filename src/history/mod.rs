@@ -21,6 +21,8 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::config::ProbeKind;
+use crate::outcome::{Outcome, Reason};
 use crate::result::RunResult;
 use crate::time::unix;
 
@@ -37,8 +39,69 @@ pub enum HistoryError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("history database {path}: {source}")]
+    UnknownValue { path: PathBuf, source: UnknownValue },
     #[error("the history worker stopped: {0}")]
     Worker(String),
+}
+
+/// A stored kind, outcome or reason this build does not know (a database written by a newer
+/// journeyprobe, or edited by hand). Reported as such, never shown as if there were no data.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the {column} column holds {value:?}, which is not a {column} this journeyprobe knows")]
+pub struct UnknownValue {
+    pub column: &'static str,
+    pub value: String,
+}
+
+impl HistoryError {
+    /// A failed query on `path`; an [`UnknownValue`] a row reader raised is kept as itself.
+    fn query(path: PathBuf, source: rusqlite::Error) -> HistoryError {
+        match source {
+            rusqlite::Error::FromSqlConversionFailure(i, t, e) => match e.downcast() {
+                Ok(unknown) => HistoryError::UnknownValue {
+                    path,
+                    source: *unknown,
+                },
+                Err(e) => HistoryError::Sqlite {
+                    path,
+                    source: rusqlite::Error::FromSqlConversionFailure(i, t, e),
+                },
+            },
+            source => HistoryError::Sqlite { path, source },
+        }
+    }
+}
+
+/// Column `idx` (named `column`) of a row, read as text and parsed into its closed set.
+pub(crate) fn closed<T>(
+    r: &rusqlite::Row,
+    idx: usize,
+    column: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    parse(&text).ok_or_else(|| unknown(idx, column, text))
+}
+
+/// [`closed`] for a column that may be NULL.
+pub(crate) fn closed_or_null<T>(
+    r: &rusqlite::Row,
+    idx: usize,
+    column: &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = r.get(idx)?;
+    text.map(|t| parse(&t).ok_or_else(|| unknown(idx, column, t)))
+        .transpose()
+}
+
+fn unknown(idx: usize, column: &'static str, value: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        idx,
+        rusqlite::types::Type::Text,
+        Box::new(UnknownValue { column, value }),
+    )
 }
 
 /// How long and how much history is kept.
@@ -76,11 +139,11 @@ pub struct Attempt<'a> {
 pub struct StoredRun {
     pub id: i64,
     pub probe: String,
-    pub kind: String,
+    pub kind: ProbeKind,
     pub started_at: f64,
     pub duration_ms: f64,
-    pub outcome: String,
-    pub reason: Option<String>,
+    pub outcome: Outcome,
+    pub reason: Option<Reason>,
     pub failed_step: Option<i64>,
     pub attempt: u32,
     pub is_final: bool,
@@ -185,7 +248,7 @@ impl History {
         let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
             let guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&guard).map_err(|source| HistoryError::Sqlite { path, source })
+            f(&guard).map_err(|source| HistoryError::query(path, source))
         })
         .await
         .map_err(|e| HistoryError::Worker(e.to_string()))?
@@ -369,11 +432,11 @@ pub(crate) fn stored_run(r: &rusqlite::Row) -> rusqlite::Result<StoredRun> {
     Ok(StoredRun {
         id: r.get(0)?,
         probe: r.get(1)?,
-        kind: r.get(2)?,
+        kind: closed(r, 2, "kind", ProbeKind::parse)?,
         started_at: r.get(3)?,
         duration_ms: r.get(4)?,
-        outcome: r.get(5)?,
-        reason: r.get(6)?,
+        outcome: closed(r, 5, "outcome", Outcome::parse)?,
+        reason: closed_or_null(r, 6, "reason", Reason::parse)?,
         failed_step: r.get(7)?,
         attempt: r.get(8)?,
         is_final: r.get(9)?,
@@ -398,8 +461,8 @@ fn migrate(c: &Connection) -> rusqlite::Result<()> {
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub probe: String,
-    pub kind: String,
-    pub outcome: String,
+    pub kind: ProbeKind,
+    pub outcome: Outcome,
     pub definition_hash: String,
     pub vars: std::collections::BTreeMap<String, String>,
 }
@@ -415,8 +478,8 @@ impl History {
                     let vars: Option<String> = r.get(4)?;
                     Ok(Recorded {
                         probe: r.get(0)?,
-                        kind: r.get(1)?,
-                        outcome: r.get(2)?,
+                        kind: closed(r, 1, "kind", ProbeKind::parse)?,
+                        outcome: closed(r, 2, "outcome", Outcome::parse)?,
                         definition_hash: r.get(3)?,
                         vars: vars
                             .and_then(|v| serde_json::from_str(&v).ok())
@@ -550,5 +613,62 @@ mod tests {
         assert_eq!(recent.len(), 3);
         assert!(recent[0].id > recent[2].id, "newest first");
         assert_eq!(recent[0].result["probe"], "a");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_stored_kind_outcome_or_reason_is_an_error_naming_column_and_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(dir.path()).unwrap();
+        let id = store(
+            &h,
+            &result("a", Outcome::Failure, SystemTime::now()),
+            1,
+            true,
+        )
+        .await;
+        let run = h.run(id).await.unwrap().unwrap();
+        assert_eq!(
+            (run.kind, run.outcome, run.reason),
+            (
+                ProbeKind::Check(crate::config::CheckKind::Http),
+                Outcome::Failure,
+                Some(Reason::DnsNxdomain)
+            )
+        );
+        for (column, value) in [
+            ("kind", "smtp"),
+            ("outcome", "flaky"),
+            ("reason", "gremlins"),
+        ] {
+            let sql = format!("UPDATE runs SET {column} = ?1 WHERE id = ?2");
+            h.call(move |c| c.execute(&sql, params![value, id]))
+                .await
+                .unwrap();
+            let expected = UnknownValue {
+                column,
+                value: value.to_string(),
+            };
+            match h.run(id).await {
+                Err(HistoryError::UnknownValue { source, .. }) => assert_eq!(source, expected),
+                other => panic!("{column}: {other:?}"),
+            }
+            let message = h.recent(None, 10).await.unwrap_err().to_string();
+            assert!(
+                message.ends_with(&format!(
+                    "the {column} column holds \"{value}\", which is not a {column} this journeyprobe knows"
+                )),
+                "{message}"
+            );
+            let back = match column {
+                "kind" => "http",
+                "outcome" => "failure",
+                _ => "dns_nxdomain",
+            };
+            let sql = format!("UPDATE runs SET {column} = ?1 WHERE id = ?2");
+            h.call(move |c| c.execute(&sql, params![back, id]))
+                .await
+                .unwrap();
+        }
+        assert!(h.run(id).await.unwrap().is_some());
     }
 }

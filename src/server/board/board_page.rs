@@ -13,6 +13,7 @@ use super::view::{BEFORE_SECS, Board, BpmView, Changed, ProbeRow, rank};
 use crate::config::{Band, BpmState};
 use crate::history::board::RunRef;
 use crate::history::events::Event;
+use crate::outcome::Outcome;
 
 /// The board reloads itself this often (seconds).
 pub const REFRESH_SECS: u32 = 60;
@@ -340,15 +341,15 @@ fn probe_row(out: &mut String, p: &ProbeRow, now: f64) {
 fn run_cell(out: &mut String, r: &RunRef, now: f64, with_badge: bool) {
     w!(out, "<a href=\"/runs/{}\" class=\"run-link\">", r.id);
     if with_badge {
-        out.push_str(&outcome_badge(&r.outcome));
+        out.push_str(&outcome_badge(r.outcome.as_str()));
         out.push(' ');
     }
     if let Some(reason) = &r.reason {
-        w!(out, "<code>{}</code> ", Esc(reason));
+        w!(out, "<code>{}</code> ", Esc(reason.as_str()));
     }
     time_el(out, now, r.started_at);
     out.push_str("</a>");
-    if r.outcome == "error" {
+    if r.outcome == Outcome::Error {
         out.push_str("<span class=\"sub\">prober error, not counted</span>");
     }
     if r.attempt > 1 || !r.is_final {

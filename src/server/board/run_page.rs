@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::html::{Esc, link_or_text, millis, outcome_badge, page, time_el, utc_seconds, w};
 use crate::history::StoredRun;
 use crate::history::board::RunRef;
+use crate::outcome::Outcome;
 
 /// The parts of a stored result the page shows (the result is the JSON of
 /// [`crate::result::RunResult`]; missing fields read as empty).
@@ -107,8 +108,8 @@ fn head(out: &mut String, run: &StoredRun, s: &Shown, attempts: &[RunRef], now: 
         "<section class=\"run-head o-{o}\" data-outcome=\"{o}\">\n<h1>{} <span class=\"muted\">run {}</span> {}</h1>\n<dl class=\"facts\">",
         Esc(&run.probe),
         run.id,
-        outcome_badge(&run.outcome),
-        o = Esc(&run.outcome),
+        outcome_badge(run.outcome.as_str()),
+        o = Esc(run.outcome.as_str()),
     );
     w!(
         out,
@@ -120,7 +121,7 @@ fn head(out: &mut String, run: &StoredRun, s: &Shown, attempts: &[RunRef], now: 
         out,
         ")</dd></div><div><dt>Duration</dt><dd>{}</dd></div><div><dt>Kind</dt><dd>{}</dd></div>",
         millis(run.duration_ms),
-        Esc(&run.kind)
+        Esc(run.kind.as_str())
     );
     w!(
         out,
@@ -152,7 +153,7 @@ fn head(out: &mut String, run: &StoredRun, s: &Shown, attempts: &[RunRef], now: 
                     " <a href=\"/runs/{}\">#{} {}</a>",
                     a.id,
                     a.attempt,
-                    Esc(&a.outcome)
+                    Esc(a.outcome.as_str())
                 );
             }
         }
@@ -188,24 +189,24 @@ fn where_text(p: &PhaseShown) -> String {
 }
 
 fn problem(out: &mut String, run: &StoredRun, s: &Shown) {
-    let (title, note) = match run.outcome.as_str() {
-        "failure" => (
+    let (title, note) = match run.outcome {
+        Outcome::Failure => (
             "Failure",
             "The target misbehaved: this run counts against its BPMs.",
         ),
-        "error" => (
+        Outcome::Error => (
             "Prober error",
             "journeyprobe could not measure: not counted against the target or any BPM.",
         ),
-        _ => return,
+        Outcome::Success => return,
     };
     w!(
         out,
         "<section class=\"problem o-{}\"><h2>{title}</h2><p class=\"why\">",
-        Esc(&run.outcome)
+        Esc(run.outcome.as_str())
     );
     if let Some(r) = &run.reason {
-        w!(out, "<code class=\"reason\">{}</code>", Esc(r));
+        w!(out, "<code class=\"reason\">{}</code>", Esc(r.as_str()));
     }
     if let Some(p) = &s.phase {
         w!(out, " at <b class=\"phase\">{}</b>", Esc(&where_text(p)));
@@ -365,16 +366,18 @@ fn describe(name: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ProbeKind;
+    use crate::outcome::Reason;
 
     fn run(result: serde_json::Value) -> StoredRun {
         StoredRun {
             id: 5,
             probe: "login".into(),
-            kind: "journey".into(),
+            kind: ProbeKind::Journey,
             started_at: 1_795_586_400.0,
             duration_ms: 2100.0,
-            outcome: "failure".into(),
-            reason: Some("low_contrast".into()),
+            outcome: Outcome::Failure,
+            reason: Some(Reason::LowContrast),
             failed_step: Some(2),
             attempt: 2,
             is_final: true,
@@ -405,7 +408,7 @@ mod tests {
             RunRef {
                 id: 4,
                 started_at: 0.0,
-                outcome: "failure".into(),
+                outcome: Outcome::Failure,
                 reason: None,
                 attempt: 1,
                 is_final: false,
@@ -413,7 +416,7 @@ mod tests {
             RunRef {
                 id: 5,
                 started_at: 0.0,
-                outcome: "failure".into(),
+                outcome: Outcome::Failure,
                 reason: None,
                 attempt: 2,
                 is_final: true,
