@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{CheckKind, Journey, ProbeKind, Step};
+use crate::config::{CheckKind, Journey, ProbeKind, Step, StepKind};
 use crate::outcome::{Outcome, Problem, Reason};
 
 /// A prerequisite check's verdict, attached to the journey that failed.
@@ -142,7 +142,7 @@ pub struct StepRecord {
     #[serde(skip)]
     pub named: bool,
     /// The action key (`click`, `assert_visible`, …).
-    pub action: &'static str,
+    pub action: StepKind,
     pub status: StepStatus,
     pub duration_ms: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,7 +187,7 @@ pub enum Phase {
     Step {
         index: usize,
         label: String,
-        action: &'static str,
+        action: StepKind,
     },
     /// Closing the session.
     Teardown,

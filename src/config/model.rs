@@ -92,21 +92,39 @@ pub enum Action {
     Screenshot { name: String },
 }
 
+crate::closed::closed_set! {
+    /// The kind of a step: its action's YAML key, in the order the docs list them. Each kind
+    /// has its reader in [`super::steps`] and its executor in `journey::exec`.
+    pub enum StepKind {
+        Goto => "goto",
+        Fill => "fill",
+        Click => "click",
+        Press => "press",
+        Select => "select",
+        WaitFor => "wait_for",
+        AssertText => "assert_text",
+        AssertUrl => "assert_url",
+        AssertTitle => "assert_title",
+        AssertVisible => "assert_visible",
+        Screenshot => "screenshot",
+    }
+}
+
 impl Action {
     /// The YAML key of the action.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> StepKind {
         match self {
-            Action::Goto { .. } => "goto",
-            Action::Fill { .. } => "fill",
-            Action::Click { .. } => "click",
-            Action::Press { .. } => "press",
-            Action::Select { .. } => "select",
-            Action::WaitFor(_) => "wait_for",
-            Action::AssertText { .. } => "assert_text",
-            Action::AssertUrl { .. } => "assert_url",
-            Action::AssertTitle { .. } => "assert_title",
-            Action::AssertVisible { .. } => "assert_visible",
-            Action::Screenshot { .. } => "screenshot",
+            Action::Goto { .. } => StepKind::Goto,
+            Action::Fill { .. } => StepKind::Fill,
+            Action::Click { .. } => StepKind::Click,
+            Action::Press { .. } => StepKind::Press,
+            Action::Select { .. } => StepKind::Select,
+            Action::WaitFor(_) => StepKind::WaitFor,
+            Action::AssertText { .. } => StepKind::AssertText,
+            Action::AssertUrl { .. } => StepKind::AssertUrl,
+            Action::AssertTitle { .. } => StepKind::AssertTitle,
+            Action::AssertVisible { .. } => StepKind::AssertVisible,
+            Action::Screenshot { .. } => StepKind::Screenshot,
         }
     }
 }

@@ -7,44 +7,31 @@ use marked_yaml::types::MarkedMappingNode;
 
 use super::diag::{mapping_start, position, suggest};
 use super::model::{
-    Action, DEFAULT_MIN_CONTRAST, KEYS, Key, SelectBy, Step, TextMatch, WaitCondition,
+    Action, DEFAULT_MIN_CONTRAST, KEYS, Key, SelectBy, Step, StepKind, TextMatch, WaitCondition,
 };
 use super::reader::{Reader, join};
-
-/// Every action key, in the order the docs list them.
-pub const ACTIONS: &[&str] = &[
-    "goto",
-    "fill",
-    "click",
-    "press",
-    "select",
-    "wait_for",
-    "assert_text",
-    "assert_url",
-    "assert_title",
-    "assert_visible",
-    "screenshot",
-];
 
 const STEP_KEYS: &[&str] = &["name", "timeout"];
 
 pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
     let key = format!("steps[{index}]");
     let map = r.mapping(node, &key)?;
+    // Every action key, in the order the docs list them.
+    let actions: Vec<&str> = StepKind::ALL.iter().map(|k| k.as_str()).collect();
     let action_keys: Vec<_> = map
         .keys()
-        .filter(|k| ACTIONS.contains(&k.as_str()))
+        .filter_map(|k| StepKind::parse(k.as_str()).map(|kind| (k, kind)))
         .collect();
     for k in map.keys() {
         let name = k.as_str();
-        if ACTIONS.contains(&name) || STEP_KEYS.contains(&name) {
+        if StepKind::parse(name).is_some() || STEP_KEYS.contains(&name) {
             continue;
         }
         if action_keys.is_empty() {
             // Most likely a misspelt action.
-            let all: Vec<&str> = ACTIONS.iter().chain(STEP_KEYS).copied().collect();
+            let all: Vec<&str> = actions.iter().chain(STEP_KEYS).copied().collect();
             let hint = suggest(name, &all)
-                .unwrap_or_else(|| format!("steps are one of: {}", ACTIONS.join(", ")));
+                .unwrap_or_else(|| format!("steps are one of: {}", actions.join(", ")));
             r.d.hint(k.span(), &key, format!("unknown step '{name}'"), hint);
         } else {
             let hint = suggest(name, STEP_KEYS).unwrap_or_else(|| {
@@ -60,11 +47,11 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
     let timeout = map
         .get_node("timeout")
         .and_then(|n| r.duration(n, &join(&key, "timeout")));
-    let action_key = match action_keys.as_slice() {
+    let (action_key, kind) = match action_keys.as_slice() {
         [one] => *one,
         [] => {
             if r.d.items.iter().all(|d| d.key != key) {
-                let msg = format!("a step needs an action: one of {}", ACTIONS.join(", "));
+                let msg = format!("a step needs an action: one of {}", actions.join(", "));
                 r.d.at(&mapping_start(map), &key, msg);
             }
             return None;
@@ -72,15 +59,15 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
         [first, second, ..] => {
             let msg = format!(
                 "a step does one thing; found both '{}' and '{}'",
-                first.as_str(),
-                second.as_str()
+                first.0.as_str(),
+                second.0.as_str()
             );
-            r.d.hint(second.span(), &key, msg, "split it into two steps".into());
+            r.d.hint(second.0.span(), &key, msg, "split it into two steps".into());
             return None;
         }
     };
     let value = map.get_node(action_key.as_str())?;
-    let action = parse_action(r, action_key.as_str(), value, &join(&key, action_key))?;
+    let action = parse_action(r, kind, value, &join(&key, action_key))?;
     Some(Step {
         index,
         name,
@@ -90,24 +77,25 @@ pub fn parse_step(r: &mut Reader, node: &Node, index: usize) -> Option<Step> {
     })
 }
 
-fn parse_action(r: &mut Reader, kind: &str, v: &Node, key: &str) -> Option<Action> {
+/// The reader of each step kind: a kind without one does not compile.
+fn parse_action(r: &mut Reader, kind: StepKind, v: &Node, key: &str) -> Option<Action> {
     match kind {
-        "goto" => goto(r, v, key),
-        "fill" => fill(r, v, key),
-        "click" => {
+        StepKind::Goto => goto(r, v, key),
+        StepKind::Fill => fill(r, v, key),
+        StepKind::Click => {
             let sel = selector_node(r, v, key)?;
             let target = r.locator(sel, key)?;
             Some(Action::Click { target })
         }
-        "press" => press(r, v, key),
-        "select" => select(r, v, key),
-        "wait_for" => wait_for(r, v, key),
-        "assert_text" => assert_text(r, v, key),
-        "assert_url" => {
+        StepKind::Press => press(r, v, key),
+        StepKind::Select => select(r, v, key),
+        StepKind::WaitFor => wait_for(r, v, key),
+        StepKind::AssertText => assert_text(r, v, key),
+        StepKind::AssertUrl => {
             let pattern = r.regex(v, key)?;
             Some(Action::AssertUrl { pattern })
         }
-        "assert_title" => {
+        StepKind::AssertTitle => {
             let expect = match v {
                 Node::Scalar(_) => TextMatch::Contains(r.text(v, key)?),
                 _ => {
@@ -117,9 +105,8 @@ fn parse_action(r: &mut Reader, kind: &str, v: &Node, key: &str) -> Option<Actio
             };
             Some(Action::AssertTitle { expect })
         }
-        "assert_visible" => assert_visible(r, v, key),
-        "screenshot" => screenshot(r, v, key),
-        other => unreachable!("parse_action called with non-action key {other}"),
+        StepKind::AssertVisible => assert_visible(r, v, key),
+        StepKind::Screenshot => screenshot(r, v, key),
     }
 }
 

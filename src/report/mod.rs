@@ -106,7 +106,7 @@ pub(crate) mod fixtures {
         r.phase = Some(Phase::Step {
             index: 2,
             label: "submit button is visible".into(),
-            action: "assert_visible",
+            action: crate::config::StepKind::AssertVisible,
         });
         r.message = Some("contrast 1:1 is below 3".into());
         let step = |index, label: &str, status, ms| StepRecord {
@@ -114,7 +114,7 @@ pub(crate) mod fixtures {
             index,
             label: label.into(),
             named: false,
-            action: "goto",
+            action: crate::config::StepKind::Goto,
             status,
             duration_ms: ms,
             message: (status == StepStatus::Failed).then(|| "contrast 1:1 is below 3".into()),
