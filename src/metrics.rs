@@ -199,8 +199,8 @@ impl Metrics {
                     "Journey runs by the session they got: warm (reused from the pool) or new (opened for the run).",
                     &["session"],
                 );
-                for s in ["warm", "new"] {
-                    checkouts.with_label_values(&[s]);
+                for s in crate::result::SessionKind::ALL {
+                    checkouts.with_label_values(&[s.as_str()]);
                 }
                 let reset = prometheus::Histogram::with_opts(
                     HistogramOpts::new(

@@ -54,6 +54,27 @@ impl Serialize for Timings {
     }
 }
 
+crate::closed::closed_set! {
+    /// Where a journey's browser session came from: the `session` of its result and the
+    /// label of `journeyprobe_pool_checkouts_total`.
+    pub enum SessionKind {
+        /// Reused from the pool, reset before the run.
+        Warm => "warm",
+        /// Opened for the run.
+        New => "new",
+    }
+}
+
+impl SessionKind {
+    pub fn of(warm: bool) -> SessionKind {
+        if warm {
+            SessionKind::Warm
+        } else {
+            SessionKind::New
+        }
+    }
+}
+
 /// One Navigation Timing figure of a page. Closed set: it is a metric label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageTiming {
@@ -242,6 +263,8 @@ pub struct RunResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
     /// A journey's browser session: `warm` (reused from the pool, reset before) or `new`.
+    /// Always a [`SessionKind`]'s text: kept as text because library users (the pool's
+    /// acceptance test among them) compare it with `Some("warm")`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<&'static str>,
 }

@@ -34,6 +34,7 @@ use tokio_util::task::TaskTracker;
 use super::Session;
 use super::classify::Classified;
 use super::driver::{ManagedDriver, remove_profile};
+use crate::result::SessionKind;
 
 /// Default runs a session serves before it is replaced.
 pub const DEFAULT_MAX_RUNS: u32 = 50;
@@ -259,7 +260,7 @@ impl Inner {
 
     fn count_checkout(&self, warm: bool) {
         if let Some(m) = &self.metrics {
-            let label = if warm { "warm" } else { "new" };
+            let label = SessionKind::of(warm).as_str();
             m.checkouts.with_label_values(&[label]).inc();
         }
     }

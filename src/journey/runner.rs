@@ -22,7 +22,7 @@ use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
 use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Isolation, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
-use crate::result::{PageTimings, Phase, RunResult, StepRecord, StepStatus};
+use crate::result::{PageTimings, Phase, RunResult, SessionKind, StepRecord, StepStatus};
 use crate::time::ms;
 
 /// Longest we wait for a browser session to open.
@@ -161,7 +161,7 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
             Some((p, Phase::Setup))
         }
         Ok((browser, warm)) => {
-            result.session = Some(if warm { "warm" } else { "new" });
+            result.session = Some(SessionKind::of(warm).as_str());
             let session = &browser.session;
             let problem = run_steps(j, env, obs, session, at.body, &mut arts, &mut result).await;
             if let Some((p, _)) = &problem
