@@ -152,6 +152,21 @@ impl Reason {
     }
 }
 
+crate::closed::closed_set! {
+    /// A timed phase of a check's exchange: a key of a result's `timings`, in the order the
+    /// phases happen. Every check kind reports the phases it has (a DNS check only `dns`);
+    /// `net` measures them, the reports and the board show them.
+    pub enum NetPhase {
+        Dns => "dns",
+        Connect => "connect",
+        Tls => "tls",
+        FirstByte => "first_byte",
+        Transfer => "transfer",
+        /// The whole exchange, redirects included (HTTP).
+        Total => "total",
+    }
+}
+
 /// A reason with the human message that explains it. Produced where the problem is seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{CheckKind, Journey, ProbeKind, Step, StepKind};
-use crate::outcome::{Outcome, Problem, Reason};
+use crate::outcome::{NetPhase, Outcome, Problem, Reason};
 
 /// A prerequisite check's verdict, attached to the journey that failed.
 #[derive(Clone, Debug, Serialize)]
@@ -35,7 +35,7 @@ impl Prerequisite {
 /// Phase timings in milliseconds, kept in the order the phases happened; serialised as a
 /// JSON object.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Timings(pub Vec<(&'static str, f64)>);
+pub struct Timings(pub Vec<(NetPhase, f64)>);
 
 impl Timings {
     pub fn is_empty(&self) -> bool {
@@ -48,7 +48,7 @@ impl Serialize for Timings {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(self.0.len()))?;
         for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
+            m.serialize_entry(k.as_str(), v)?;
         }
         m.end()
     }

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 
 use crate::config::check_model::{DnsCheck, DnsType, Rcode, normalise_answer};
 use crate::net::Timings;
+use crate::outcome::NetPhase;
 use crate::outcome::{Problem, Reason};
 
 /// What the server said.
@@ -33,7 +34,7 @@ pub async fn run(c: &DnsCheck, deadline: Instant, timings: &mut Timings) -> Resu
     let started = Instant::now();
     let answer = tokio::time::timeout_at(deadline, ask(&resolver, c)).await;
     let took = started.elapsed();
-    timings.push(("dns", took));
+    timings.push((NetPhase::Dns, took));
     let answer = match answer {
         Ok(a) => a?,
         Err(_) => return Err(timed_out(c, left)),

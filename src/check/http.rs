@@ -11,6 +11,7 @@ use super::CheckEnv;
 use crate::config::check_model::HttpCheck;
 use crate::net::Timings;
 use crate::net::http::{BODY_LIMIT, Fetch, Response, exchange};
+use crate::outcome::NetPhase;
 use crate::outcome::{Problem, Reason};
 
 pub const MAX_REDIRECTS: usize = 10;
@@ -76,7 +77,7 @@ pub async fn run(
         }
     };
     let total = started.elapsed();
-    timings.push(("total", total));
+    timings.push((NetPhase::Total, total));
     judge(c, &url, &resp, first_location.as_deref())?;
     if let Some(max) = c.max_latency
         && total > max

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use super::CheckEnv;
 use crate::config::check_model::TlsCheck;
 use crate::net::{Timings, connect, within};
+use crate::outcome::NetPhase;
 use crate::outcome::{Problem, Reason};
 
 pub async fn run(
@@ -24,10 +25,10 @@ pub async fn run(
 ) -> Result<(), Problem> {
     let t = Instant::now();
     let addrs = env.resolve(&c.host, c.port, deadline).await?;
-    timings.push(("dns", t.elapsed()));
+    timings.push((NetPhase::Dns, t.elapsed()));
     let t = Instant::now();
     let tcp = connect(&addrs, &c.host, deadline).await?;
-    timings.push(("connect", t.elapsed()));
+    timings.push((NetPhase::Connect, t.elapsed()));
 
     let seen: Arc<Mutex<Option<CertificateDer<'static>>>> = Arc::default();
     let config = client_config(c, env, seen.clone())?;
@@ -45,7 +46,7 @@ pub async fn run(
         tokio_rustls::TlsConnector::from(config).connect(name, tcp),
     )
     .await?;
-    timings.push(("tls", t.elapsed()));
+    timings.push((NetPhase::Tls, t.elapsed()));
     let leaf = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let dates = leaf.as_ref().and_then(|der| not_after(der));
     if let Err(e) = handshake {

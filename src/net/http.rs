@@ -13,6 +13,7 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::{NetEnv, Timings, add, connect, within};
+use crate::outcome::NetPhase;
 use crate::outcome::{Problem, Reason};
 
 /// Bodies are read up to this size for matching; the rest is not downloaded.
@@ -47,18 +48,18 @@ pub async fn exchange(
     let port = url.port_or_known_default().unwrap_or(80);
     let t = Instant::now();
     let addrs = env.resolve(&host, port, deadline).await?;
-    add(timings, "dns", t.elapsed());
+    add(timings, NetPhase::Dns, t.elapsed());
 
     let t = Instant::now();
     let tcp = connect(&addrs, &host, deadline).await?;
-    add(timings, "connect", t.elapsed());
+    add(timings, NetPhase::Connect, t.elapsed());
 
     let io: Box<dyn Io> = if url.scheme() == "https" {
         let t = Instant::now();
         // An IPv6 literal is written in brackets in URLs, bare as a TLS server name.
         let name = host.trim_start_matches('[').trim_end_matches(']');
         let tls = handshake(tcp, name, f.tls_verify, env, deadline).await?;
-        add(timings, "tls", t.elapsed());
+        add(timings, NetPhase::Tls, t.elapsed());
         Box::new(tls)
     } else {
         Box::new(tcp)
@@ -76,13 +77,13 @@ pub async fn exchange(
     let resp = within(deadline, &what, sender.send_request(request))
         .await?
         .map_err(|e| Problem::new(classify_hyper(&e), format!("{what}: {e}")))?;
-    add(timings, "first_byte", t.elapsed());
+    add(timings, NetPhase::FirstByte, t.elapsed());
 
     let t = Instant::now();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = read_body(resp.into_body(), f.body_limit, deadline, &what).await?;
-    add(timings, "transfer", t.elapsed());
+    add(timings, NetPhase::Transfer, t.elapsed());
     driver.abort();
     Ok(Response {
         status,

@@ -15,13 +15,13 @@ use hickory_resolver::net::{DnsError, NetError};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::outcome::{Problem, Reason};
+use crate::outcome::{NetPhase, Problem, Reason};
 
 /// Phase timings of a check, in order.
-pub type Timings = Vec<(&'static str, Duration)>;
+pub type Timings = Vec<(NetPhase, Duration)>;
 
 /// Add a phase's duration (summed over redirect hops).
-fn add(timings: &mut Timings, phase: &'static str, d: Duration) {
+fn add(timings: &mut Timings, phase: NetPhase, d: Duration) {
     match timings.iter_mut().find(|(p, _)| *p == phase) {
         Some((_, t)) => *t += d,
         None => timings.push((phase, d)),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::html::{Esc, link_or_text, millis, outcome_badge, page, time_el, utc_seconds, w};
 use crate::history::StoredRun;
 use crate::history::board::RunRef;
-use crate::outcome::Outcome;
+use crate::outcome::{NetPhase, Outcome};
 
 /// The parts of a stored result the page shows (the result is the JSON of
 /// [`crate::result::RunResult`]; missing fields read as empty).
@@ -298,9 +298,15 @@ fn timings(out: &mut String, s: &Shown) {
     if s.timings.is_empty() {
         return;
     }
-    const ORDER: [&str; 6] = ["dns", "connect", "tls", "first_byte", "transfer", "total"];
+    // A key this build does not know (a newer one wrote it) goes last, shown as it is.
+    let order = |k: &str| {
+        NetPhase::ALL
+            .iter()
+            .position(|p| *p == k)
+            .unwrap_or(NetPhase::ALL.len())
+    };
     let mut keys: Vec<&String> = s.timings.keys().collect();
-    keys.sort_by_key(|k| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    keys.sort_by_key(|k| order(k));
     out.push_str("<section class=\"timings\"><h2>Timings</h2><dl class=\"facts\">");
     for k in keys {
         let ms = s.timings[k].as_f64().unwrap_or(0.0);
