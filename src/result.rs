@@ -337,7 +337,7 @@ impl RunResult {
     pub fn failed_step(&self) -> Option<usize> {
         match &self.phase {
             Some(Phase::Step { index, .. }) => Some(*index),
-            _ => None,
+            Some(Phase::Setup | Phase::Teardown | Phase::Check { .. }) | None => None,
         }
     }
 }
