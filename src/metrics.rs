@@ -13,7 +13,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::config::{Band, BpmState};
+use crate::config::{Band, BpmState, ProbeKind};
 use crate::result::RunResult;
 
 /// Buckets of run durations: a check takes milliseconds, a journey seconds.
@@ -364,13 +364,16 @@ impl Metrics {
             .inc();
     }
 
-    pub fn late(&self, kind: &str, seconds: f64) {
-        self.lateness.with_label_values(&[kind]).observe(seconds);
+    pub fn late(&self, kind: ProbeKind, seconds: f64) {
+        self.lateness
+            .with_label_values(&[kind.as_str()])
+            .observe(seconds);
     }
 
     /// A probe is scheduled: its interval gauge and zeroed counters, so `increase()` sees
     /// its first run and absent-series alerts see it before it ran.
-    pub fn probe(&self, name: &str, kind: &str, every_seconds: f64) {
+    pub fn probe(&self, name: &str, kind: ProbeKind, every_seconds: f64) {
+        let kind = kind.as_str();
         // A probe that never gets to run still has a last-run time to go stale from: when
         // it was first scheduled.
         let last = self.last_run.with_label_values(&[name, kind]);
@@ -392,12 +395,14 @@ impl Metrics {
     }
 
     /// Forget a probe that a reload removed.
-    pub fn forget_probe(&self, name: &str, kind: &str) {
-        let _ = self.interval.remove_label_values(&[name, kind]);
+    pub fn forget_probe(&self, name: &str, kind: ProbeKind) {
+        let _ = self.interval.remove_label_values(&[name, kind.as_str()]);
     }
 
-    pub fn restore_last_success(&self, probe: &str, kind: &str, at: f64) {
-        self.last_success.with_label_values(&[probe, kind]).set(at);
+    pub fn restore_last_success(&self, probe: &str, kind: ProbeKind, at: f64) {
+        self.last_success
+            .with_label_values(&[probe, kind.as_str()])
+            .set(at);
     }
 
     pub fn sessions(&self) -> &IntGauge {

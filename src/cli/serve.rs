@@ -230,7 +230,7 @@ async fn restore(history: &History, metrics: &Metrics) {
     match history.last_successes().await {
         Ok(rows) => {
             for (probe, kind, at) in rows {
-                metrics.restore_last_success(&probe, &kind, at);
+                metrics.restore_last_success(&probe, kind, at);
             }
         }
         Err(e) => tracing::error!("cannot read history: {e}"),

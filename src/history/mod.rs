@@ -374,12 +374,14 @@ impl History {
 
     /// Last successful final attempt of each probe, as Unix seconds (to restore the
     /// last-success gauge after a restart).
-    pub async fn last_successes(&self) -> Result<Vec<(String, String, f64)>, HistoryError> {
+    pub async fn last_successes(&self) -> Result<Vec<(String, ProbeKind, f64)>, HistoryError> {
         self.call(|c| {
             let mut stmt = c.prepare(
                 "SELECT probe, kind, MAX(started_at) FROM runs WHERE outcome = 'success' GROUP BY probe, kind",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, closed(r, 1, "kind", ProbeKind::parse)?, r.get(2)?))
+            })?;
             rows.collect()
         })
         .await

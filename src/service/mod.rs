@@ -248,7 +248,7 @@ impl Service {
             let p = crate::probe::Probe::Journey(j.clone());
             self.shared
                 .metrics
-                .probe(&j.name, ProbeKind::Journey.as_str(), j.every.as_secs_f64());
+                .probe(&j.name, ProbeKind::Journey, j.every.as_secs_f64());
             self.background.spawn(probe::schedule(
                 self.shared.clone(),
                 plan.clone(),
@@ -260,7 +260,7 @@ impl Service {
             let p = crate::probe::Probe::Check(c.clone());
             self.shared
                 .metrics
-                .probe(&c.name, c.spec.kind().as_str(), c.every.as_secs_f64());
+                .probe(&c.name, c.spec.kind().into(), c.every.as_secs_f64());
             self.background.spawn(probe::schedule(
                 self.shared.clone(),
                 plan.clone(),
@@ -283,7 +283,7 @@ impl Service {
             .iter()
             .filter(|j| !new.journeys.iter().any(|n| n.name == j.name))
         {
-            m.forget_probe(&j.name, ProbeKind::Journey.as_str());
+            m.forget_probe(&j.name, ProbeKind::Journey);
         }
         for c in old
             .checks
@@ -295,7 +295,7 @@ impl Service {
                     .any(|n| n.name == c.name && n.spec.kind() == c.spec.kind())
             })
         {
-            m.forget_probe(&c.name, c.spec.kind().as_str());
+            m.forget_probe(&c.name, c.spec.kind().into());
         }
         for b in &old.bpms {
             let labels: Vec<String> = b

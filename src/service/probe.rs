@@ -59,7 +59,7 @@ pub async fn schedule(shared: Arc<Shared>, plan: Arc<Plan>, probe: Probe, stop: 
         };
         shared
             .metrics
-            .late(probe.kind().as_str(), (Instant::now() - due).as_secs_f64());
+            .late(probe.kind(), (Instant::now() - due).as_secs_f64());
         let (s, p, pl) = (shared.clone(), probe.clone(), plan.clone());
         shared.runs.spawn(async move {
             // A bug that panics inside a run must not take the probe's schedule with it:
