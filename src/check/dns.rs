@@ -21,11 +21,12 @@ use crate::net::Timings;
 use crate::outcome::NetPhase;
 use crate::outcome::{Problem, Reason};
 
-/// What the server said.
+/// What the server said, and how long it took to say it.
 struct Answer {
     rcode: ResponseCode,
     /// Normalised text of each answer of the asked type.
     records: Vec<String>,
+    took: Duration,
 }
 
 pub async fn run(c: &DnsCheck, deadline: Instant, timings: &mut Timings) -> Result<(), Problem> {
@@ -39,20 +40,7 @@ pub async fn run(c: &DnsCheck, deadline: Instant, timings: &mut Timings) -> Resu
         Ok(a) => a?,
         Err(_) => return Err(timed_out(c, left)),
     };
-    judge(c, &answer)?;
-    if let Some(max) = c.expect.max_latency
-        && took > max
-    {
-        return Err(Problem::new(
-            Reason::LatencyExceeded,
-            format!(
-                "answered in {}, more than max_latency {}",
-                ms(took),
-                ms(max)
-            ),
-        ));
-    }
-    Ok(())
+    judge(c, &Answer { took, ..answer })
 }
 
 fn ms(d: Duration) -> String {
@@ -92,28 +80,40 @@ fn resolver(c: &DnsCheck, left: Duration) -> Result<TokioResolver, Problem> {
 
 async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> {
     let name = format!("{}.", c.query);
-    let asked = resolver
-        .lookup(name.as_str(), record_type(c.record_type))
-        .await;
-    let system = c.nameserver.is_none();
-    match asked {
+    let wanted = record_type(c.record_type);
+    match resolver.lookup(name.as_str(), wanted).await {
         Ok(lookup) => Ok(Answer {
             // Not always NOERROR: a dangling CNAME comes back as NXDOMAIN with a record.
             rcode: lookup.message().metadata.response_code,
             records: lookup
                 .answers()
                 .iter()
-                .filter(|r| r.record_type() == record_type(c.record_type))
+                .filter(|r| r.record_type() == wanted)
                 .map(|r| normalise_answer(c.record_type, &r.data.to_string()))
                 .collect(),
+            took: Duration::ZERO,
         }),
-        Err(NetError::Dns(DnsError::NoRecordsFound(none))) => Ok(Answer {
-            rcode: none.response_code,
+        Err(e) => failed(c, e, resolver.options().timeout),
+    }
+}
+
+/// What a lookup error says: an answer without records (the server said NXDOMAIN,
+/// SERVFAIL…), or a problem when no answer can be judged. `waited` is how long the resolver
+/// was given.
+fn failed(c: &DnsCheck, e: NetError, waited: Duration) -> Result<Answer, Problem> {
+    let system = c.nameserver.is_none();
+    let no_records = |rcode| {
+        Ok(Answer {
+            rcode,
             records: Vec::new(),
-        }),
+            took: Duration::ZERO,
+        })
+    };
+    match e {
+        NetError::Dns(DnsError::NoRecordsFound(none)) => no_records(none.response_code),
         // The system resolver's own error codes (its upstream down, its access list) do not
         // tell whether the record is fine.
-        Err(NetError::Dns(DnsError::ResponseCode(rcode))) if system => Err(Problem::new(
+        NetError::Dns(DnsError::ResponseCode(rcode)) if system => Err(Problem::new(
             Reason::ResolverUnavailable,
             format!(
                 "the system resolver answered {}; the prober cannot tell whether {} is fine",
@@ -121,16 +121,13 @@ async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> 
                 c.query
             ),
         )),
-        Err(NetError::Dns(DnsError::ResponseCode(rcode))) => Ok(Answer {
-            rcode,
-            records: Vec::new(),
-        }),
-        Err(NetError::Timeout) => Err(timed_out(c, resolver.options().timeout)),
-        Err(e) if system => Err(Problem::new(
+        NetError::Dns(DnsError::ResponseCode(rcode)) => no_records(rcode),
+        NetError::Timeout => Err(timed_out(c, waited)),
+        e if system => Err(Problem::new(
             Reason::ResolverUnavailable,
             format!("the system resolver could not be asked: {e}"),
         )),
-        Err(NetError::Io(io)) if crate::net::classify_io(&io) == Reason::ProberNetwork => {
+        NetError::Io(io) if crate::net::classify_io(&io) == Reason::ProberNetwork => {
             Err(Problem::new(
                 Reason::ProberNetwork,
                 format!(
@@ -139,11 +136,11 @@ async fn ask(resolver: &TokioResolver, c: &DnsCheck) -> Result<Answer, Problem> 
                 ),
             ))
         }
-        Err(e @ (NetError::NoConnections | NetError::Io(_))) => Err(Problem::new(
+        e @ (NetError::NoConnections | NetError::Io(_)) => Err(Problem::new(
             Reason::DnsTimeout,
             format!("the nameserver could not be reached: {e}"),
         )),
-        Err(e) => Err(Problem::new(
+        e => Err(Problem::new(
             Reason::DnsRcodeMismatch,
             format!("the query failed: {e}"),
         )),
@@ -200,8 +197,24 @@ fn mnemonic(r: ResponseCode) -> String {
     }
 }
 
-/// Compare what the server said with what the check expects.
+/// Compare what the server said with what the check expects: the answer first, then how
+/// long it took (a wrong answer is reported as wrong, however fast).
 fn judge(c: &DnsCheck, a: &Answer) -> Result<(), Problem> {
+    judge_answer(c, a)?;
+    match c.expect.max_latency {
+        Some(max) if a.took > max => Err(Problem::new(
+            Reason::LatencyExceeded,
+            format!(
+                "answered in {}, more than max_latency {}",
+                ms(a.took),
+                ms(max)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn judge_answer(c: &DnsCheck, a: &Answer) -> Result<(), Problem> {
     let e = &c.expect;
     let q = format!("{} {}", c.query, c.record_type.name());
     if a.rcode != expected_rcode(e.rcode) {
@@ -253,4 +266,194 @@ fn judge(c: &DnsCheck, a: &Answer) -> Result<(), Problem> {
         return Err(Problem::new(Reason::DnsAnswerMismatch, msg));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check_model::DnsExpect;
+    use hickory_resolver::net::NoRecords;
+    use hickory_resolver::proto::op::Query;
+    use regex::Regex;
+
+    fn check(nameserver: Option<&str>, expect: impl FnOnce(&mut DnsExpect)) -> DnsCheck {
+        let mut e = DnsExpect {
+            rcode: Rcode::NoError,
+            answers_contain: Vec::new(),
+            answers_equal: None,
+            answers_match: None,
+            min_answers: 1,
+            max_latency: None,
+        };
+        expect(&mut e);
+        DnsCheck {
+            query: "app.example.test".into(),
+            record_type: DnsType::A,
+            nameserver: nameserver.map(|n| n.parse().unwrap()),
+            expect: e,
+        }
+    }
+
+    fn answer(rcode: ResponseCode, records: &[&str]) -> Answer {
+        Answer {
+            rcode,
+            records: records.iter().map(|r| r.to_string()).collect(),
+            took: Duration::from_millis(3),
+        }
+    }
+
+    fn reason(r: Result<(), Problem>) -> Option<Reason> {
+        r.err().map(|p| p.reason)
+    }
+
+    const NS: Option<&str> = Some("127.0.0.1:5353");
+
+    #[test]
+    fn expected_records_pass_in_any_order() {
+        let c = check(NS, |e| {
+            e.answers_contain = vec!["192.0.2.2".into()];
+            e.answers_equal = Some(vec!["192.0.2.2".into(), "192.0.2.1".into()]);
+            e.answers_match = Some(Regex::new(r"^192\.0\.2\.\d+$").unwrap());
+        });
+        let a = answer(ResponseCode::NoError, &["192.0.2.1", "192.0.2.2"]);
+        assert_eq!(reason(judge(&c, &a)), None);
+    }
+
+    #[test]
+    fn a_missing_or_extra_record_is_an_answer_mismatch() {
+        let a = answer(ResponseCode::NoError, &["192.0.2.1", "192.0.2.9"]);
+        let contain = check(NS, |e| e.answers_contain = vec!["192.0.2.2".into()]);
+        let p = judge(&contain, &a).unwrap_err();
+        assert_eq!(p.reason, Reason::DnsAnswerMismatch);
+        assert!(p.message.contains("do not contain 192.0.2.2"), "{p}");
+        let equal = check(NS, |e| e.answers_equal = Some(vec!["192.0.2.1".into()]));
+        assert_eq!(reason(judge(&equal, &a)), Some(Reason::DnsAnswerMismatch));
+        let pattern = check(NS, |e| {
+            e.answers_match = Some(Regex::new(r"^192\.0\.2\.1$").unwrap())
+        });
+        let p = judge(&pattern, &a).unwrap_err();
+        assert_eq!(p.reason, Reason::DnsAnswerMismatch);
+        assert!(p.message.contains("answer 192.0.2.9 does not match"), "{p}");
+    }
+
+    #[test]
+    fn no_record_is_no_answer_and_too_few_is_a_mismatch() {
+        let c = check(NS, |e| e.min_answers = 2);
+        let none = answer(ResponseCode::NoError, &[]);
+        assert_eq!(reason(judge(&c, &none)), Some(Reason::DnsNoAnswer));
+        let one = answer(ResponseCode::NoError, &["192.0.2.1"]);
+        assert_eq!(reason(judge(&c, &one)), Some(Reason::DnsAnswerMismatch));
+    }
+
+    #[test]
+    fn each_unexpected_rcode_has_its_own_reason() {
+        let c = check(NS, |_| {});
+        for (rcode, want) in [
+            (ResponseCode::NXDomain, Reason::DnsNxdomain),
+            (ResponseCode::ServFail, Reason::DnsServfail),
+            (ResponseCode::Refused, Reason::DnsRefused),
+            (ResponseCode::NotImp, Reason::DnsRcodeMismatch),
+        ] {
+            let p = judge(&c, &answer(rcode, &[])).unwrap_err();
+            assert_eq!(p.reason, want, "{rcode:?}");
+            assert!(p.message.ends_with("expected NOERROR"), "{p}");
+        }
+        // Expecting a name to be gone: NXDOMAIN passes, an answer does not.
+        let gone = check(NS, |e| {
+            e.rcode = Rcode::NxDomain;
+            e.min_answers = 0;
+        });
+        assert_eq!(
+            reason(judge(&gone, &answer(ResponseCode::NXDomain, &[]))),
+            None
+        );
+        let there = answer(ResponseCode::NoError, &["192.0.2.1"]);
+        assert_eq!(reason(judge(&gone, &there)), Some(Reason::DnsRcodeMismatch));
+    }
+
+    #[test]
+    fn latency_is_judged_after_the_answer() {
+        let c = check(NS, |e| {
+            e.answers_contain = vec!["192.0.2.1".into()];
+            e.max_latency = Some(Duration::from_millis(50));
+        });
+        let mut slow = answer(ResponseCode::NoError, &["192.0.2.1"]);
+        slow.took = Duration::from_millis(51);
+        assert_eq!(reason(judge(&c, &slow)), Some(Reason::LatencyExceeded));
+        slow.took = Duration::from_millis(50);
+        assert_eq!(reason(judge(&c, &slow)), None);
+        // Slow and wrong: the wrong answer is what is reported.
+        let mut wrong = answer(ResponseCode::NoError, &["192.0.2.7"]);
+        wrong.took = Duration::from_secs(1);
+        assert_eq!(reason(judge(&c, &wrong)), Some(Reason::DnsAnswerMismatch));
+    }
+
+    fn no_records(rcode: ResponseCode) -> NetError {
+        let q = Query::query("app.example.test.".parse().unwrap(), RecordType::A);
+        NetError::Dns(DnsError::NoRecordsFound(NoRecords::new(q, rcode)))
+    }
+
+    /// The verdict on a lookup error, as `run` reaches it.
+    fn verdict(c: &DnsCheck, e: NetError) -> Reason {
+        match failed(c, e, Duration::from_secs(1)) {
+            Ok(a) => judge(c, &a).unwrap_err().reason,
+            Err(p) => p.reason,
+        }
+    }
+
+    #[test]
+    fn nxdomain_is_the_targets_from_any_resolver() {
+        for ns in [NS, None] {
+            let c = check(ns, |_| {});
+            assert_eq!(
+                verdict(&c, no_records(ResponseCode::NXDomain)),
+                Reason::DnsNxdomain
+            );
+            let empty = verdict(&c, no_records(ResponseCode::NoError));
+            assert_eq!(empty, Reason::DnsNoAnswer);
+        }
+    }
+
+    #[test]
+    fn a_server_failure_is_the_targets_only_from_the_nameserver_under_test() {
+        let servfail = || NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail));
+        let refused = || NetError::Dns(DnsError::ResponseCode(ResponseCode::Refused));
+        let under_test = check(NS, |_| {});
+        assert_eq!(verdict(&under_test, servfail()), Reason::DnsServfail);
+        assert_eq!(verdict(&under_test, refused()), Reason::DnsRefused);
+        let system = check(None, |_| {});
+        assert_eq!(verdict(&system, servfail()), Reason::ResolverUnavailable);
+        assert_eq!(verdict(&system, refused()), Reason::ResolverUnavailable);
+        assert_eq!(
+            Reason::ResolverUnavailable.class(),
+            crate::outcome::Outcome::Error
+        );
+    }
+
+    #[test]
+    fn no_answer_in_time_is_whose_resolver_it_was() {
+        let under_test = check(NS, |_| {});
+        assert_eq!(verdict(&under_test, NetError::Timeout), Reason::DnsTimeout);
+        assert_eq!(
+            verdict(&under_test, NetError::NoConnections),
+            Reason::DnsTimeout
+        );
+        let system = check(None, |_| {});
+        assert_eq!(
+            verdict(&system, NetError::Timeout),
+            Reason::ResolverUnavailable
+        );
+        assert_eq!(
+            verdict(&system, NetError::NoConnections),
+            Reason::ResolverUnavailable
+        );
+    }
+
+    #[test]
+    fn the_probers_own_network_is_an_error() {
+        let io = |errno| NetError::Io(std::io::Error::from_raw_os_error(errno).into());
+        let c = check(NS, |_| {});
+        assert_eq!(verdict(&c, io(libc::ENETUNREACH)), Reason::ProberNetwork);
+        assert_eq!(verdict(&c, io(libc::ECONNRESET)), Reason::DnsTimeout);
+    }
 }
