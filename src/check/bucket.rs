@@ -41,26 +41,46 @@ async fn check_bucket(
 ) -> Result<(), Problem> {
     let query = [("list-type", "2"), ("max-keys", "1")];
     let list = send(c, "GET", None, &query, &[], env, deadline, timings).await?;
+    match judge_listing(c, &list) {
+        Listing::Judged(verdict) => verdict,
+        Listing::AskHead => {
+            let head = send(c, "HEAD", None, &[], &[], env, deadline, timings).await?;
+            judge_head(c, &head)
+        }
+    }
+}
+
+/// What the answer to a listing tells.
+#[derive(Debug)]
+enum Listing {
+    Judged(Result<(), Problem>),
+    /// Listing may be denied to a reader that can still use the bucket: only a HEAD of the
+    /// bucket can tell.
+    AskHead,
+}
+
+fn judge_listing(c: &BucketCheck, list: &Response) -> Listing {
     match list.status {
-        200..=299 => Ok(()),
+        200..=299 => Listing::Judged(Ok(())),
         403 if matches!(
             error_code(&list.body).as_deref(),
             Some("RequestTimeTooSkewed" | "AuthorizationHeaderMalformed")
         ) =>
         {
-            Err(judge_error(c, None, &list))
+            Listing::Judged(Err(judge_error(c, None, list)))
         }
-        403 => {
-            // Listing may be denied to a reader that can still use the bucket.
-            let head = send(c, "HEAD", None, &[], &[], env, deadline, timings).await?;
-            match head.status {
-                200..=299 => Ok(()),
-                404 => Err(not_found(c, None)),
-                403 => Err(denied(c, None)),
-                other => Err(unexpected(c, None, other, &head)),
-            }
-        }
-        _ => Err(judge_error(c, None, &list)),
+        403 => Listing::AskHead,
+        _ => Listing::Judged(Err(judge_error(c, None, list))),
+    }
+}
+
+/// A HEAD has no body, so no error code: only its status tells.
+fn judge_head(c: &BucketCheck, head: &Response) -> Result<(), Problem> {
+    match head.status {
+        200..=299 => Ok(()),
+        404 => Err(not_found(c, None)),
+        403 => Err(denied(c, None)),
+        other => Err(unexpected(c, None, other, head)),
     }
 }
 
@@ -78,45 +98,77 @@ async fn check_object(
         &[("range", "bytes=0-0")]
     };
     let mut r = send(c, "GET", Some(key), &[], range, env, deadline, timings).await?;
-    if r.status == 416 && error_code(&r.body).as_deref() == Some("InvalidRange") {
-        // An empty object has no byte 0: read it whole instead.
+    if is_empty_object(&r) {
         r = send(c, "GET", Some(key), &[], &[], env, deadline, timings).await?;
     }
+    judge_object(c, key, &r)
+}
+
+/// An empty object has no byte 0, so a ranged read of it is refused: it is read whole.
+fn is_empty_object(r: &Response) -> bool {
+    r.status == 416 && error_code(&r.body).as_deref() == Some("InvalidRange")
+}
+
+/// Judge the read of an object: its status, then `min_size`, `etag` and `sha256` in order.
+fn judge_object(c: &BucketCheck, key: &str, r: &Response) -> Result<(), Problem> {
     if !(200..=299).contains(&r.status) {
-        return Err(judge_error(c, Some(key), &r));
+        return Err(judge_error(c, Some(key), r));
     }
-    let size = object_size(&r);
     let what = format!("s3://{}/{key}", c.bucket);
-    if let Some(min) = c.min_size {
-        match size {
-            Some(size) if size < min => {
-                let msg = format!("{what} is {size} bytes, less than min_size {min}");
-                return Err(Problem::new(Reason::ObjectMismatch, msg));
-            }
-            Some(_) => {}
-            None => {
-                let msg = format!("{what}: no size reported, so min_size {min} cannot be checked");
-                return Err(Problem::new(Reason::ObjectMismatch, msg));
-            }
+    let size = object_size(r);
+    judge_size(c, &what, size)?;
+    judge_etag(c, &what, r)?;
+    judge_sha256(c, &what, size, r)
+}
+
+fn judge_size(c: &BucketCheck, what: &str, size: Option<u64>) -> Result<(), Problem> {
+    let Some(min) = c.min_size else {
+        return Ok(());
+    };
+    match size {
+        Some(size) if size < min => {
+            let msg = format!("{what} is {size} bytes, less than min_size {min}");
+            Err(Problem::new(Reason::ObjectMismatch, msg))
+        }
+        Some(_) => Ok(()),
+        None => {
+            let msg = format!("{what}: no size reported, so min_size {min} cannot be checked");
+            Err(Problem::new(Reason::ObjectMismatch, msg))
         }
     }
-    if let Some(want) = &c.etag {
-        let got = r
-            .headers
-            .get(http::header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            // A weak ETag (W/"…") names the same content.
-            .trim_start_matches("W/")
-            .trim_matches('"');
-        if got != want {
-            return Err(Problem::new(
-                Reason::ObjectMismatch,
-                format!("{what} has ETag {got:?}, expected {want:?}"),
-            ));
-        }
+}
+
+fn judge_etag(c: &BucketCheck, what: &str, r: &Response) -> Result<(), Problem> {
+    let Some(want) = &c.etag else {
+        return Ok(());
+    };
+    let got = r
+        .headers
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        // A weak ETag (W/"…") names the same content.
+        .trim_start_matches("W/")
+        .trim_matches('"');
+    if got != want {
+        return Err(Problem::new(
+            Reason::ObjectMismatch,
+            format!("{what} has ETag {got:?}, expected {want:?}"),
+        ));
     }
-    if let (Some(_), Some(size)) = (&c.sha256, size)
+    Ok(())
+}
+
+fn judge_sha256(
+    c: &BucketCheck,
+    what: &str,
+    size: Option<u64>,
+    r: &Response,
+) -> Result<(), Problem> {
+    let Some(want) = &c.sha256 else {
+        return Ok(());
+    };
+    if let Some(size) = size
         && size > HASH_LIMIT as u64
     {
         let msg = format!(
@@ -124,15 +176,13 @@ async fn check_object(
         );
         return Err(Problem::new(Reason::ProbeMisconfigured, msg));
     }
-    if let Some(want) = &c.sha256 {
-        let got = hex::encode(Sha256::digest(&r.body));
-        if &got != want {
-            let msg = format!(
-                "{what} has sha256 {got} ({} bytes read), expected {want}",
-                r.body.len()
-            );
-            return Err(Problem::new(Reason::ObjectMismatch, msg));
-        }
+    let got = hex::encode(Sha256::digest(&r.body));
+    if &got != want {
+        let msg = format!(
+            "{what} has sha256 {got} ({} bytes read), expected {want}",
+            r.body.len()
+        );
+        return Err(Problem::new(Reason::ObjectMismatch, msg));
     }
     Ok(())
 }
@@ -358,4 +408,205 @@ fn address(
     url.set_path(&path);
     url.set_query((!query_string.is_empty()).then_some(query_string.as_str()));
     Ok((url, path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: Option<&str>) -> BucketCheck {
+        BucketCheck {
+            endpoint: "http://127.0.0.1:9000".parse().unwrap(),
+            region: "us-east-1".into(),
+            bucket: "assets".into(),
+            key: key.map(str::to_string),
+            path_style: true,
+            credentials: None,
+            min_size: None,
+            etag: None,
+            sha256: None,
+            tls_verify: true,
+        }
+    }
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        let mut map = http::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        Response {
+            status,
+            headers: map,
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    fn s3_error(status: u16, code: &str) -> Response {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>m</Message></Error>"
+        );
+        response(status, &[("content-type", "application/xml")], &body)
+    }
+
+    const LISTING: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>assets</Name><KeyCount>1</KeyCount><MaxKeys>1</MaxKeys></ListBucketResult>";
+
+    fn listed(r: &Response) -> Option<Reason> {
+        match judge_listing(&check(None), r) {
+            Listing::Judged(v) => v.err().map(|p| p.reason),
+            Listing::AskHead => panic!("asked for a HEAD after {}", r.status),
+        }
+    }
+
+    fn reason(r: Result<(), Problem>) -> Option<Reason> {
+        r.err().map(|p| p.reason)
+    }
+
+    #[test]
+    fn a_listing_passes_and_error_codes_decide_the_rest() {
+        let ok = response(200, &[("content-type", "application/xml")], LISTING);
+        assert_eq!(listed(&ok), None);
+        assert_eq!(
+            listed(&s3_error(404, "NoSuchBucket")),
+            Some(Reason::BucketNotFound)
+        );
+        assert_eq!(
+            listed(&s3_error(403, "RequestTimeTooSkewed")),
+            Some(Reason::ClockSkew)
+        );
+        assert_eq!(
+            listed(&s3_error(400, "AuthorizationHeaderMalformed")),
+            Some(Reason::ProbeMisconfigured)
+        );
+        assert_eq!(
+            listed(&s3_error(301, "PermanentRedirect")),
+            Some(Reason::ProbeMisconfigured)
+        );
+        assert_eq!(
+            listed(&s3_error(400, "InvalidAccessKeyId")),
+            Some(Reason::BucketAccessDenied)
+        );
+        assert_eq!(
+            listed(&response(404, &[], "")),
+            Some(Reason::BucketNotFound)
+        );
+        let p = match judge_listing(&check(None), &s3_error(500, "InternalError")) {
+            Listing::Judged(Err(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(p.reason, Reason::StatusMismatch);
+        assert_eq!(p.message, "bucket assets answered 500 InternalError");
+    }
+
+    #[test]
+    fn a_denied_listing_asks_a_head_which_has_only_its_status() {
+        let denied = s3_error(403, "AccessDenied");
+        assert!(matches!(
+            judge_listing(&check(None), &denied),
+            Listing::AskHead
+        ));
+        let c = check(None);
+        assert_eq!(reason(judge_head(&c, &response(200, &[], ""))), None);
+        assert_eq!(
+            reason(judge_head(&c, &response(404, &[], ""))),
+            Some(Reason::BucketNotFound)
+        );
+        let p = judge_head(&c, &response(403, &[], "")).unwrap_err();
+        assert_eq!(p.reason, Reason::BucketAccessDenied);
+        assert_eq!(p.message, "bucket assets may not be read anonymously (403)");
+        assert_eq!(
+            reason(judge_head(&c, &response(503, &[], ""))),
+            Some(Reason::StatusMismatch)
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_not_a_missing_bucket() {
+        let c = check(Some("app.css"));
+        let key = judge_object(&c, "app.css", &s3_error(404, "NoSuchKey")).unwrap_err();
+        assert_eq!(key.reason, Reason::ObjectNotFound);
+        assert_eq!(
+            key.message,
+            "s3://assets/app.css does not exist (NoSuchKey)"
+        );
+        let bucket = judge_object(&c, "app.css", &s3_error(404, "NoSuchBucket"));
+        assert_eq!(reason(bucket), Some(Reason::BucketNotFound));
+        let bare = judge_object(&c, "app.css", &response(404, &[], ""));
+        assert_eq!(reason(bare), Some(Reason::ObjectNotFound));
+        let private = judge_object(&c, "app.css", &s3_error(403, "AccessDenied"));
+        assert_eq!(reason(private), Some(Reason::BucketAccessDenied));
+    }
+
+    #[test]
+    fn only_an_invalid_range_is_read_again_whole() {
+        assert!(is_empty_object(&s3_error(416, "InvalidRange")));
+        assert!(!is_empty_object(&response(416, &[], "")));
+        assert!(!is_empty_object(&s3_error(404, "NoSuchKey")));
+    }
+
+    #[test]
+    fn size_comes_from_the_range_total_before_the_length() {
+        let mut c = check(Some("app.css"));
+        c.min_size = Some(5);
+        let partial = response(
+            206,
+            &[("content-range", "bytes 0-0/20"), ("content-length", "1")],
+            "b",
+        );
+        assert_eq!(reason(judge_object(&c, "app.css", &partial)), None);
+        let small = response(206, &[("content-range", "bytes 0-0/4")], "b");
+        let p = judge_object(&c, "app.css", &small).unwrap_err();
+        assert_eq!(p.reason, Reason::ObjectMismatch);
+        assert_eq!(
+            p.message,
+            "s3://assets/app.css is 4 bytes, less than min_size 5"
+        );
+        let whole = response(200, &[("content-length", "20")], "");
+        assert_eq!(reason(judge_object(&c, "app.css", &whole)), None);
+        let unknown = response(200, &[], "");
+        let p = judge_object(&c, "app.css", &unknown).unwrap_err();
+        assert!(p.message.contains("no size reported"), "{p}");
+    }
+
+    #[test]
+    fn etags_compare_without_quotes_or_weakness() {
+        let mut c = check(Some("app.css"));
+        c.etag = Some("9b2c".into());
+        for etag in ["\"9b2c\"", "W/\"9b2c\"", "9b2c"] {
+            let r = response(206, &[("etag", etag)], "b");
+            assert_eq!(reason(judge_object(&c, "app.css", &r)), None, "{etag}");
+        }
+        let other = response(206, &[("etag", "\"9b2d\"")], "b");
+        assert_eq!(
+            reason(judge_object(&c, "app.css", &other)),
+            Some(Reason::ObjectMismatch)
+        );
+        let none = response(206, &[], "b");
+        let p = judge_object(&c, "app.css", &none).unwrap_err();
+        assert_eq!(
+            p.message,
+            "s3://assets/app.css has ETag \"\", expected \"9b2c\""
+        );
+    }
+
+    #[test]
+    fn sha256_is_of_the_body_and_too_large_an_object_is_the_probes_mistake() {
+        let mut c = check(Some("app.css"));
+        // sha256 of "abc".
+        c.sha256 = Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into());
+        let good = response(200, &[("content-length", "3")], "abc");
+        assert_eq!(reason(judge_object(&c, "app.css", &good)), None);
+        let bad = response(200, &[("content-length", "3")], "abd");
+        assert_eq!(
+            reason(judge_object(&c, "app.css", &bad)),
+            Some(Reason::ObjectMismatch)
+        );
+        let huge = (HASH_LIMIT as u64 + 1).to_string();
+        let large = response(200, &[("content-length", huge.as_str())], "abc");
+        let p = judge_object(&c, "app.css", &large).unwrap_err();
+        assert_eq!(p.reason, Reason::ProbeMisconfigured);
+        assert_eq!(p.reason.class(), crate::outcome::Outcome::Error);
+    }
 }
