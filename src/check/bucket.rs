@@ -61,7 +61,8 @@ enum Listing {
 
 fn judge_listing(c: &BucketCheck, list: &Response) -> Listing {
     match list.status {
-        200..=299 => Listing::Judged(Ok(())),
+        200..=299 if is_listing(&list.body) => Listing::Judged(Ok(())),
+        200..=299 => Listing::Judged(Err(not_a_bucket(c, list))),
         403 if matches!(
             error_code(&list.body).as_deref(),
             Some("RequestTimeTooSkewed" | "AuthorizationHeaderMalformed")
@@ -72,6 +73,27 @@ fn judge_listing(c: &BucketCheck, list: &Response) -> Listing {
         403 => Listing::AskHead,
         _ => Listing::Judged(Err(judge_error(c, None, list))),
     }
+}
+
+/// A ListObjectsV2 answer. A 2xx without one is not S3 answering for a bucket: a catch-all
+/// web server or wildcard name in front of the endpoint answers every path with 200.
+fn is_listing(body: &[u8]) -> bool {
+    String::from_utf8_lossy(body).contains("<ListBucketResult")
+}
+
+fn not_a_bucket(c: &BucketCheck, r: &Response) -> Problem {
+    let kind = r
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type");
+    Problem::new(
+        Reason::BucketNotFound,
+        format!(
+            "bucket {} at {} answered {} without a bucket listing ({kind}): no bucket answers there",
+            c.bucket, c.endpoint, r.status
+        ),
+    )
 }
 
 /// A HEAD has no body, so no error code: only its status tells.
@@ -498,6 +520,27 @@ mod tests {
         };
         assert_eq!(p.reason, Reason::StatusMismatch);
         assert_eq!(p.message, "bucket assets answered 500 InternalError");
+    }
+
+    #[test]
+    fn a_catch_all_server_answering_200_is_not_a_bucket() {
+        // A wildcard DNS name or a web server in front of the endpoint answers every path.
+        let page = response(
+            200,
+            &[("content-type", "text/html")],
+            "<html>Welcome</html>",
+        );
+        let p = match judge_listing(&check(None), &page) {
+            Listing::Judged(Err(p)) => p,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(p.reason, Reason::BucketNotFound);
+        assert_eq!(
+            p.message,
+            "bucket assets at http://127.0.0.1:9000/ answered 200 without a bucket listing (text/html): no bucket answers there"
+        );
+        let empty = response(204, &[], "");
+        assert_eq!(listed(&empty), Some(Reason::BucketNotFound));
     }
 
     #[test]
