@@ -210,13 +210,17 @@ fn judge_sha256(
 }
 
 /// The object's full size: from `Content-Range: bytes 0-0/SIZE` of a ranged read, else
-/// from `Content-Length`.
+/// from the `Content-Length` of a whole one. A partial answer's length is only the part
+/// sent, so a range of unknown total (`bytes 0-0/*`) reports no size.
 fn object_size(r: &Response) -> Option<u64> {
     let header = |h: http::HeaderName| r.headers.get(h).and_then(|v| v.to_str().ok());
-    header(http::header::CONTENT_RANGE)
+    let total = header(http::header::CONTENT_RANGE)
         .and_then(|v| v.rsplit('/').next())
-        .and_then(|s| s.trim().parse().ok())
-        .or_else(|| header(http::header::CONTENT_LENGTH).and_then(|s| s.trim().parse().ok()))
+        .and_then(|s| s.trim().parse().ok());
+    if r.status == 206 {
+        return total;
+    }
+    total.or_else(|| header(http::header::CONTENT_LENGTH).and_then(|s| s.trim().parse().ok()))
 }
 
 /// The S3 error code in an error response's XML body (`<Code>NoSuchKey</Code>`).
@@ -611,6 +615,22 @@ mod tests {
         let unknown = response(200, &[], "");
         let p = judge_object(&c, "app.css", &unknown).unwrap_err();
         assert!(p.message.contains("no size reported"), "{p}");
+    }
+
+    #[test]
+    fn an_unknown_total_is_no_size_not_the_one_byte_read() {
+        let mut c = check(Some("app.css"));
+        c.min_size = Some(5);
+        let r = response(
+            206,
+            &[("content-range", "bytes 0-0/*"), ("content-length", "1")],
+            "b",
+        );
+        let p = judge_object(&c, "app.css", &r).unwrap_err();
+        assert_eq!(
+            p.message,
+            "s3://assets/app.css: no size reported, so min_size 5 cannot be checked"
+        );
     }
 
     #[test]
