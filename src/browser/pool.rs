@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounterVec, IntGaugeVec};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -111,16 +110,17 @@ impl Recycle {
     }
 }
 
-/// Pool series, registered by [`crate::metrics::Metrics`].
-#[derive(Clone)]
-pub struct PoolMetrics {
-    /// `state`: warm, busy, resetting.
-    pub sessions: IntGaugeVec,
-    /// `session`: warm (reused) or new.
-    pub checkouts: IntCounterVec,
-    /// `reason`: see [`Recycle`].
-    pub recycled: IntCounterVec,
-    pub reset: Histogram,
+/// What the pool reports as it works. [`crate::metrics::Metrics`] turns it into the pool's
+/// series; the pool itself knows no Prometheus (and runs without any: `run` passes none).
+pub trait PoolEvents: Send + Sync {
+    /// Sessions right now: warm (reset, waiting for a run), busy (in a run), resetting.
+    fn sessions(&self, warm: usize, busy: usize, resetting: usize);
+    /// A run got a session: a warm one, or room to open a new one.
+    fn checkout(&self, session: SessionKind);
+    /// A session left the pool.
+    fn recycled(&self, why: Recycle);
+    /// A session's reset between two runs ended (well or not) after `took`.
+    fn reset(&self, took: Duration);
 }
 
 /// What a session must match to be handed to a run.
@@ -232,7 +232,7 @@ struct Inner {
     settings: PoolSettings,
     state: Mutex<State>,
     notify: Notify,
-    metrics: Option<PoolMetrics>,
+    metrics: Option<Arc<dyn PoolEvents>>,
     tasks: TaskTracker,
 }
 
@@ -243,25 +243,20 @@ impl Inner {
         if let Some(m) = &self.metrics {
             let warm = st.idle.len();
             let busy = st.live.saturating_sub(warm + st.resetting);
-            m.sessions.with_label_values(&["warm"]).set(warm as i64);
-            m.sessions.with_label_values(&["busy"]).set(busy as i64);
-            m.sessions
-                .with_label_values(&["resetting"])
-                .set(st.resetting as i64);
+            m.sessions(warm, busy, st.resetting);
         }
         out
     }
 
     fn count_recycle(&self, why: Recycle) {
         if let Some(m) = &self.metrics {
-            m.recycled.with_label_values(&[why.as_str()]).inc();
+            m.recycled(why);
         }
     }
 
     fn count_checkout(&self, warm: bool) {
         if let Some(m) = &self.metrics {
-            let label = SessionKind::of(warm).as_str();
-            m.checkouts.with_label_values(&[label]).inc();
+            m.checkout(SessionKind::of(warm));
         }
     }
 }
@@ -273,7 +268,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(settings: PoolSettings, metrics: Option<PoolMetrics>) -> Pool {
+    pub fn new(settings: PoolSettings, metrics: Option<Arc<dyn PoolEvents>>) -> Pool {
         let pool = Pool {
             inner: Arc::new(Inner {
                 settings,
@@ -422,7 +417,7 @@ impl Pool {
                 .set_limit(Instant::now() + RESET_LIMIT + super::session::GRACE);
             let reset = reset(&b.session, Instant::now() + RESET_LIMIT).await;
             if let Some(m) = &pool.inner.metrics {
-                m.reset.observe(started.elapsed().as_secs_f64());
+                m.reset(started.elapsed());
             }
             let verdict = match reset {
                 Err(c) => {

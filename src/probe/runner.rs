@@ -90,13 +90,9 @@ impl Runner<'_> {
             cancel: self.cancel.clone(),
             interactive: self.interactive.clone(),
         };
-        if let Some(m) = self.metrics {
-            m.sessions().inc();
-        }
+        let in_use = self.metrics.map(|m| m.session_in_use());
         let r = run_journey(j, &env, self.observer).await;
-        if let Some(m) = self.metrics {
-            m.sessions().dec();
-        }
+        drop(in_use);
         self.driver.ended(r)
     }
 }

@@ -20,6 +20,7 @@
 use super::promql::string;
 use super::{Alert, Rule};
 use crate::config::{Loaded, ProbeKind};
+use crate::metrics::names::{BUILD_INFO, LAST_RUN, PROBE_INTERVAL, RUNS};
 
 pub fn rules(loaded: &Loaded) -> Vec<Rule> {
     let probes = loaded
@@ -53,11 +54,12 @@ fn annotations(summary: &str, description: &str) -> Vec<(String, String)> {
 fn errors_high() -> Alert {
     Alert {
         alert: "JourneyprobeErrorsHigh".into(),
-        expr: "sum without (outcome, reason) (increase(journeyprobe_runs_total{outcome=\"error\"}[15m]))\n\
-               /\n\
-               sum without (outcome, reason) (increase(journeyprobe_runs_total[15m]))\n\
-               > 0.5"
-            .into(),
+        expr: format!(
+            "sum without (outcome, reason) (increase({RUNS}{{outcome=\"error\"}}[15m]))\n\
+             /\n\
+             sum without (outcome, reason) (increase({RUNS}[15m]))\n\
+             > 0.5"
+        ),
         for_: "15m".into(),
         labels: ticket(),
         annotations: annotations(
@@ -74,9 +76,7 @@ fn errors_high() -> Alert {
 fn stale() -> Alert {
     Alert {
         alert: "JourneyprobeProbeStale".into(),
-        expr: "time() - (journeyprobe_last_run_timestamp_seconds > 0)\n\
-               > 3 * journeyprobe_probe_interval_seconds"
-            .into(),
+        expr: format!("time() - ({LAST_RUN} > 0)\n> 3 * {PROBE_INTERVAL}"),
         for_: "5m".into(),
         labels: ticket(),
         annotations: annotations(
@@ -92,14 +92,16 @@ fn stale() -> Alert {
 fn absent() -> Alert {
     Alert {
         alert: "JourneyprobeAbsent".into(),
-        expr: "absent(journeyprobe_build_info)".into(),
+        expr: format!("absent({BUILD_INFO})"),
         for_: "10m".into(),
         labels: ticket(),
         annotations: annotations(
             "No journeyprobe is reporting",
-            "Prometheus has had no journeyprobe_build_info for 10m: no journey or check is \
-             measured, and no BPM or burn-rate alert can fire. Check the journeyprobe \
-             deployment and its scrape target.",
+            &format!(
+                "Prometheus has had no {BUILD_INFO} for 10m: no journey or check is \
+                 measured, and no BPM or burn-rate alert can fire. Check the journeyprobe \
+                 deployment and its scrape target."
+            ),
         ),
     }
 }
@@ -108,7 +110,7 @@ fn not_scheduled(probe: &str, kind: ProbeKind) -> Alert {
     Alert {
         alert: "JourneyprobeProbeNotScheduled".into(),
         expr: format!(
-            "absent(journeyprobe_probe_interval_seconds{{probe={}}})\nand on ()\njourneyprobe_build_info",
+            "absent({PROBE_INTERVAL}{{probe={}}})\nand on ()\n{BUILD_INFO}",
             string(probe)
         ),
         for_: "10m".into(),

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use crate::config::bpm::window_label;
+// The counter every ratio is built from.
+use crate::metrics::names::RUNS;
 
-/// The counter every ratio is built from.
-pub const RUNS: &str = "journeyprobe_runs_total";
 /// Outcomes a ratio counts: the target was measured. `error` (the prober could not
 /// measure) is left out of numerator and denominator alike.
 pub const MEASURED: &str = r#"outcome=~"success|failure""#;
