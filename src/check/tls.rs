@@ -48,19 +48,35 @@ pub async fn run(
     .await?;
     timings.push((NetPhase::Tls, t.elapsed()));
     let leaf = seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let dates = leaf.as_ref().and_then(|der| not_after(der));
-    if let Err(e) = handshake {
-        return Err(classify(c, &e, dates));
+    let seen = Handshake {
+        error: handshake.err(),
+        expires: leaf.as_ref().and_then(|der| not_after(der)),
+    };
+    judge(c, &seen, SystemTime::now())
+}
+
+/// What the handshake showed.
+struct Handshake {
+    error: Option<std::io::Error>,
+    /// The end-entity certificate's not-after, when one was shown and could be read.
+    expires: Option<SystemTime>,
+}
+
+/// A failed handshake is judged by its error; a good one by the days left at `now`.
+fn judge(c: &TlsCheck, h: &Handshake, now: SystemTime) -> Result<(), Problem> {
+    if let Some(e) = &h.error {
+        return Err(classify(c, e, h.expires));
     }
-    let Some(expires) = dates else {
+    let Some(expires) = h.expires else {
         return Err(Problem::new(
             Reason::ProtocolError,
-            format!("{what}: the certificate's validity could not be read"),
+            format!(
+                "TLS handshake with {}:{}: the certificate's validity could not be read",
+                c.host, c.port
+            ),
         ));
     };
-    let left = expires
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let left = expires.duration_since(now).unwrap_or(Duration::ZERO);
     let days = left.as_secs() / 86_400;
     if days < u64::from(c.min_days_left) {
         return Err(Problem::new(
@@ -204,5 +220,103 @@ impl ServerCertVerifier for Recording {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(min_days_left: u32) -> TlsCheck {
+        TlsCheck {
+            host: "app.example.test".into(),
+            port: 443,
+            sni: None,
+            min_days_left,
+            ca: None,
+        }
+    }
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_800_000_000)
+    }
+
+    fn shown(error: Option<rustls::Error>, days_left: Option<Duration>) -> Handshake {
+        Handshake {
+            error: error.map(std::io::Error::other),
+            expires: days_left.map(|d| now() + d),
+        }
+    }
+
+    fn reason(r: Result<(), Problem>) -> Option<Reason> {
+        r.err().map(|p| p.reason)
+    }
+
+    #[test]
+    fn days_left_are_whole_days_against_min_days_left() {
+        let c = check(14);
+        assert_eq!(reason(judge(&c, &shown(None, Some(DAY * 14)), now())), None);
+        let almost = DAY * 14 - Duration::from_secs(1);
+        let p = judge(&c, &shown(None, Some(almost)), now()).unwrap_err();
+        assert_eq!(p.reason, Reason::TlsExpiring);
+        assert!(
+            p.message
+                .starts_with("the certificate of app.example.test expires in 13 day(s)"),
+            "{p}"
+        );
+        assert_eq!(
+            reason(judge(&check(0), &shown(None, Some(DAY)), now())),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unreadable_certificate_is_a_protocol_error() {
+        let p = judge(&check(14), &shown(None, None), now()).unwrap_err();
+        assert_eq!(p.reason, Reason::ProtocolError);
+    }
+
+    #[test]
+    fn handshake_errors_are_expiry_name_or_trust() {
+        let c = check(14);
+        let cert = |e| Some(rustls::Error::InvalidCertificate(e));
+        let expired = shown(cert(CertificateError::Expired), Some(Duration::ZERO));
+        let p = judge(&c, &expired, now()).unwrap_err();
+        assert_eq!(p.reason, Reason::TlsExpired);
+        assert_eq!(
+            p.message,
+            "the certificate of app.example.test has expired (not after 2027-01-15T08:00:00Z)"
+        );
+        let early = shown(cert(CertificateError::NotValidYet), None);
+        assert_eq!(reason(judge(&c, &early, now())), Some(Reason::TlsExpired));
+        let name = shown(cert(CertificateError::NotValidForName), Some(DAY * 90));
+        assert_eq!(
+            reason(judge(&c, &name, now())),
+            Some(Reason::TlsHostnameMismatch)
+        );
+        let issuer = shown(cert(CertificateError::UnknownIssuer), Some(DAY * 90));
+        assert_eq!(
+            reason(judge(&c, &issuer, now())),
+            Some(Reason::TlsUntrusted)
+        );
+        let alert = shown(Some(rustls::Error::HandshakeNotComplete), None);
+        assert_eq!(
+            reason(judge(&c, &alert, now())),
+            Some(Reason::ProtocolError)
+        );
+    }
+
+    #[test]
+    fn a_socket_error_in_the_handshake_is_a_failed_connection() {
+        let reset = Handshake {
+            error: Some(std::io::Error::from_raw_os_error(libc::ECONNRESET)),
+            expires: None,
+        };
+        assert_eq!(
+            reason(judge(&check(14), &reset, now())),
+            Some(Reason::ConnectFailed)
+        );
     }
 }
