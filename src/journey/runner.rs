@@ -110,8 +110,7 @@ impl Deadlines {
 
     /// When closing must be done. Past `end` only when a run got there without closing,
     /// and then by a second at most: a session that would otherwise leak is worth it.
-    fn close_by(&self, cancelled: bool) -> Instant {
-        let now = Instant::now();
+    fn close_by(&self, now: Instant, cancelled: bool) -> Instant {
         let by = self.end.max(now + Duration::from_secs(1));
         if cancelled {
             by.min(now + CLOSE_WHEN_CANCELLED)
@@ -155,6 +154,7 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
         b = open_browser(j, env, setup_deadline, at.commands) => b,
         _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted before the browser session opened")),
     };
+    let mut teardown = None;
     let problem = match opened {
         Err(p) => {
             result.steps = StepRecord::all_skipped(j);
@@ -184,17 +184,14 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
                     pool.give_back(browser, recycle);
                 }
                 _ => {
-                    if let Err(e) = browser.close(at.close_by(env.cancel.is_cancelled())).await {
-                        result.teardown_error = Some(j.redactor.redact(&e.message));
-                    }
+                    let by = at.close_by(Instant::now(), env.cancel.is_cancelled());
+                    teardown = browser.close(by).await.err();
                 }
             }
             problem
         }
     };
-    let problem =
-        problem.map(|(p, phase)| (Problem::new(p.reason, j.redactor.redact(&p.message)), phase));
-    result.conclude(problem);
+    conclude(j, &mut result, problem, teardown);
     result.duration_ms = ms(start.elapsed());
     if result.outcome != Outcome::Success {
         write_timeline(&mut arts, &mut result);
@@ -290,16 +287,11 @@ async fn run_steps(
         let began = Instant::now();
         let clock = session.clock();
         let document = session.document_id();
-        let budget = step.timeout.unwrap_or(j.step_timeout);
-        let limited = began + budget > body_deadline;
+        let window = StepWindow::new(began, step.timeout.unwrap_or(j.step_timeout), body_deadline);
         let mut ctx = StepCtx {
             session,
-            deadline: (began + budget).min(body_deadline),
-            budget: if limited {
-                body_deadline.saturating_duration_since(began)
-            } else {
-                budget
-            },
+            deadline: window.deadline,
+            budget: window.budget,
             redactor: &j.redactor,
             artifacts: arts,
             page: None,
@@ -310,7 +302,7 @@ async fn run_steps(
         };
         // Out of time because the journey's deadline cut the step's budget short: that is
         // the journey's timeout, whatever the step was waiting for.
-        let cut_short = limited && Instant::now() >= body_deadline;
+        let cut_short = window.cut_short(Instant::now());
         let outcome = outcome.map_err(|p| journey_deadline(p, cut_short, j.timeout));
         // The step's duration is its own; reading the page's timings is not part of it.
         let took = began.elapsed();
@@ -456,6 +448,52 @@ async fn next_stdin_line() {
     }
 }
 
+/// The run's outcome is the body's problem alone (None: success); a close error is kept
+/// beside it, never instead of it. Both are redacted.
+fn conclude(
+    j: &Journey,
+    result: &mut RunResult,
+    problem: Option<(Problem, Phase)>,
+    teardown: Option<Problem>,
+) {
+    let problem =
+        problem.map(|(p, phase)| (Problem::new(p.reason, j.redactor.redact(&p.message)), phase));
+    result.conclude(problem);
+    if let Some(e) = teardown {
+        result.teardown_error = Some(j.redactor.redact(&e.message));
+    }
+}
+
+/// When a step must end and what budget it is told, from its own timeout and the body's
+/// deadline.
+#[derive(Debug, PartialEq)]
+struct StepWindow {
+    deadline: Instant,
+    budget: Duration,
+    /// The body's deadline comes before the step's own.
+    limited: bool,
+}
+
+impl StepWindow {
+    fn new(began: Instant, budget: Duration, body_deadline: Instant) -> Self {
+        let limited = began + budget > body_deadline;
+        StepWindow {
+            deadline: (began + budget).min(body_deadline),
+            budget: if limited {
+                body_deadline.saturating_duration_since(began)
+            } else {
+                budget
+            },
+            limited,
+        }
+    }
+
+    /// Out of time at `now` because the body's deadline cut the step's budget short.
+    fn cut_short(&self, now: Instant) -> bool {
+        self.limited && now >= self.deadline
+    }
+}
+
 /// Relabel a step's problem as the journey's timeout when the journey's deadline, not the
 /// step's own, ended it. Prober faults stay what they are.
 fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
@@ -483,5 +521,128 @@ fn write_timeline(arts: &mut RunArtifacts, result: &mut RunResult) {
     });
     if let Err(e) = written {
         tracing::warn!("cannot write the step timeline: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+
+    fn journey() -> Journey {
+        let text = "name: login\ntimeout: 20s\nsteps:\n  - goto: http://127.0.0.1:1/login\n";
+        let env = std::collections::BTreeMap::<String, String>::new();
+        let (parsed, d) =
+            crate::config::file::parse_file(std::path::Path::new("login.yaml"), text, &env);
+        assert!(d.is_empty(), "{:?}", d.items);
+        let mut j = parsed.expect("valid").journey.expect("a journey");
+        j.redactor = Redactor::new(["hunter2".to_string()]);
+        j
+    }
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_body_ends_a_reserve_before_the_run_and_commands_halfway_through_it() {
+        assert_eq!(teardown_reserve(S * 8), S * 2);
+        assert_eq!(teardown_reserve(S * 60), S * 5);
+        let start = Instant::now();
+        let at = Deadlines::new(start, S * 8);
+        assert_eq!(at.end, start + S * 8);
+        assert_eq!(at.body, start + S * 6);
+        assert_eq!(at.commands, start + S * 7);
+    }
+
+    #[test]
+    fn closing_gets_until_the_end_and_a_second_past_it_at_most() {
+        let start = Instant::now();
+        let at = Deadlines::new(start, S * 8);
+        assert_eq!(at.close_by(start + S * 7, false), at.end);
+        assert_eq!(at.close_by(at.end + S * 3, false), at.end + S * 4);
+        // Interrupted: two seconds at most, even with time left.
+        assert_eq!(at.close_by(start, true), start + S * 2);
+        assert_eq!(at.close_by(start + S * 7, true), at.end);
+    }
+
+    #[test]
+    fn a_step_gets_its_own_timeout_unless_the_body_ends_first() {
+        let began = Instant::now();
+        let own = StepWindow::new(began, S * 5, began + S * 10);
+        assert_eq!(
+            (own.deadline, own.budget, own.limited),
+            (began + S * 5, S * 5, false)
+        );
+        assert!(!own.cut_short(began + S * 20));
+        let cut = StepWindow::new(began, S * 5, began + S * 2);
+        assert_eq!(
+            (cut.deadline, cut.budget, cut.limited),
+            (began + S * 2, S * 2, true)
+        );
+        assert!(!cut.cut_short(began + S));
+        assert!(cut.cut_short(began + S * 2));
+        // Past the body's deadline already: no budget, and cut short at once.
+        let late = StepWindow::new(began + S * 3, S * 5, began + S * 2);
+        assert_eq!(late.budget, Duration::ZERO);
+        assert!(late.cut_short(began + S * 3));
+    }
+
+    #[test]
+    fn a_step_failure_cut_short_is_the_journeys_timeout_but_a_prober_fault_stays() {
+        let waited = Problem::new(Reason::ElementNotFound, "no #welcome");
+        let p = journey_deadline(waited.clone(), true, S * 20);
+        assert_eq!(p.reason, Reason::JourneyTimeout);
+        assert_eq!(p.message, "the journey's timeout 20s ran out: no #welcome");
+        assert_eq!(journey_deadline(waited.clone(), false, S * 20), waited);
+        for fault in [
+            Reason::SessionLost,
+            Reason::Cancelled,
+            Reason::WebdriverTimeout,
+        ] {
+            let p = Problem::new(fault, "gone");
+            assert_eq!(journey_deadline(p.clone(), true, S * 20), p);
+        }
+    }
+
+    #[test]
+    fn a_close_error_is_kept_beside_the_outcome_never_instead_of_it() {
+        let j = journey();
+        let closed = || {
+            Some(Problem::new(
+                Reason::SessionLost,
+                "close failed for hunter2",
+            ))
+        };
+        let mut passed = RunResult::begin(&j, SystemTime::now());
+        conclude(&j, &mut passed, None, closed());
+        assert_eq!(passed.outcome, Outcome::Success);
+        assert_eq!(passed.reason, None);
+        assert_eq!(
+            passed.teardown_error.as_deref(),
+            Some("close failed for ••••")
+        );
+
+        let mut failed = RunResult::begin(&j, SystemTime::now());
+        let body = Problem::new(Reason::ElementNotFound, "no #hunter2");
+        conclude(&j, &mut failed, Some((body, Phase::Setup)), closed());
+        assert_eq!(failed.outcome, Outcome::Failure);
+        assert_eq!(failed.reason, Some(Reason::ElementNotFound));
+        assert_eq!(failed.message.as_deref(), Some("no #••••"));
+        assert_eq!(
+            failed.teardown_error.as_deref(),
+            Some("close failed for ••••")
+        );
+
+        let mut clean = RunResult::begin(&j, SystemTime::now());
+        conclude(&j, &mut clean, None, None);
+        assert_eq!(
+            (clean.outcome, clean.teardown_error),
+            (Outcome::Success, None)
+        );
+    }
+
+    #[test]
+    fn overhead_is_what_the_waits_leave_and_never_negative() {
+        assert_eq!(overhead(S, (0, 0), (400_000_000, 100_000_000)), 500.0);
+        assert_eq!(overhead(S, (0, 0), (2_000_000_000, 0)), 0.0);
     }
 }
