@@ -32,7 +32,8 @@ pub struct Args {
     /// Address of the board, /metrics and the API.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9464")]
     pub listen: SocketAddr,
-    /// Where the demo keeps its probe files, history and artifacts.
+    /// Where the demo keeps its probe files, history and artifacts (relative paths are in the
+    /// current directory).
     #[arg(long, value_name = "DIR", default_value = "journeyprobe-demo")]
     pub data_dir: PathBuf,
     /// How often the journeys and checks run.
