@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::artifacts::{RunArtifacts, capture_failure};
-use super::exec::{StepCtx, execute};
+use super::steps::{StepCtx, execute};
 use std::sync::Arc;
 
 use crate::browser::Session;
