@@ -114,14 +114,27 @@ fn next_hop(
             format!("{} redirects to an invalid location {loc:?}: {e}", hop.url),
         )
     })?;
+    // Only http(s) is spoken here: an ftp:, file:, javascript: or data: Location is not a
+    // route the check can follow, and requesting it as plain HTTP would measure something else.
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Problem::new(
+            Reason::RedirectMismatch,
+            format!(
+                "{} redirects to {loc:?}, which is not an http(s) URL",
+                hop.url
+            ),
+        ));
+    }
     let mut next = Hop {
         url,
         count: hop.count + 1,
         ..hop.clone()
     };
-    // Browsers turn these into GETs without a body.
+    // Browsers turn these into GETs without a body; a HEAD stays a HEAD (RFC 9110 §15.4.4).
     if status == 303 || (matches!(status, 301 | 302) && hop.method == http::Method::POST) {
-        next.method = http::Method::GET;
+        if hop.method != http::Method::HEAD {
+            next.method = http::Method::GET;
+        }
         next.body = None;
     }
     Ok(Some(next))
@@ -331,6 +344,51 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(next.method, http::Method::GET);
+    }
+
+    #[test]
+    fn head_stays_head_after_every_redirect_status() {
+        // RFC 9110 §15.4.4: a 303 turns the method into GET, except HEAD.
+        let mut head = check(http::Method::HEAD, true);
+        head.body = None;
+        for status in [301, 302, 303, 307, 308] {
+            let next = next_hop(&head, &first(&head), status, Some("/x"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (next.method, next.body),
+                (http::Method::HEAD, None),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_redirect_to_a_non_http_scheme_is_a_redirect_mismatch_naming_the_location() {
+        let c = check(http::Method::GET, true);
+        for loc in [
+            "ftp://files.example.test/x",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+        ] {
+            for status in [301, 302, 303, 307, 308] {
+                let p = next_hop(&c, &first(&c), status, Some(loc)).unwrap_err();
+                assert_eq!(p.reason, Reason::RedirectMismatch, "{loc} {status}");
+                assert!(p.message.contains(loc), "{loc}: {}", p.message);
+            }
+        }
+        // Another host or https is still followed.
+        for loc in ["https://app.example.test/x", "http://other.example.test/x"] {
+            let next = next_hop(&c, &first(&c), 302, Some(loc)).unwrap().unwrap();
+            assert_eq!(next.url.as_str(), loc);
+        }
+        // Not following redirects: nothing is requested, the response is the final one.
+        let stay = check(http::Method::GET, false);
+        assert_eq!(
+            next_hop(&stay, &first(&stay), 302, Some("ftp://x.test/")).unwrap(),
+            None
+        );
     }
 
     #[test]
