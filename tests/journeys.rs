@@ -533,7 +533,7 @@ steps:
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");
-    // The click step's own wait for its page (src/journey/exec.rs, settle) waits for the
+    // The click step's own wait for its page (src/journey/steps/settle.rs) waits for the
     // navigation the form starts, even one that starts a moment after the click: the click
     // is the step that failed.
     assert_eq!(r["reason"], "navigation_timeout", "{r:#}");

@@ -1,7 +1,10 @@
-//! Everything WebDriver: the chromedriver process we manage ([`driver`]), sessions with
-//! deadlines ([`session`]), in-page scripts ([`scripts`]) and error classification
-//! ([`classify`]).
+//! Everything WebDriver: the chromedriver process we manage ([`driver`]), what a session
+//! asks for ([`capabilities`]), sessions with deadlines ([`session`]: reading the page and
+//! Chrome DevTools calls in its children), in-page scripts ([`scripts`]), error
+//! classification ([`classify`]), the pool of warm sessions ([`pool`]) and where a run's
+//! WebDriver server comes from ([`supervisor`]).
 
+pub mod capabilities;
 pub mod classify;
 pub mod driver;
 pub mod pool;
@@ -9,4 +12,5 @@ pub mod scripts;
 pub mod session;
 pub mod supervisor;
 
-pub use session::{BrowserOptions, Session};
+pub use capabilities::BrowserOptions;
+pub use session::Session;

@@ -94,7 +94,7 @@ pub enum Action {
 
 crate::closed::closed_set! {
     /// The kind of a step: its action's YAML key, in the order the docs list them. Each kind
-    /// has its reader in [`super::steps`] and its executor in `journey::exec`.
+    /// has its reader in [`super::steps`] and its executor in `journey::steps`.
     pub enum StepKind {
         Goto => "goto",
         Fill => "fill",

@@ -17,9 +17,9 @@ use super::steps::{StepCtx, execute};
 use std::sync::Arc;
 
 use crate::browser::Session;
+use crate::browser::capabilities::{BrowserOptions, capabilities};
 use crate::browser::driver::{ManagedDriver, remove_profile};
 use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
-use crate::browser::session::{BrowserOptions, capabilities};
 use crate::config::{Isolation, Journey, Step};
 use crate::outcome::{Outcome, Problem, Reason};
 use crate::result::{PageTimings, Phase, RunResult, SessionKind, StepRecord, StepStatus};

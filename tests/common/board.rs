@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use journeyprobe::browser::Session;
+use journeyprobe::browser::capabilities::{BrowserOptions, capabilities};
 use journeyprobe::browser::driver::{
     ManagedDriver, find_chromedriver, find_chromium, processes_mentioning,
 };
-use journeyprobe::browser::session::{BrowserOptions, capabilities};
 use journeyprobe::config::Journey;
 use journeyprobe::config::file::{ParsedFile, parse_file};
 use journeyprobe::history::events::{EventKind, NewEvent};

@@ -1,6 +1,6 @@
 //! Executing one step against a live session: one file per step kind, named after it
-//! (`click.rs` holds `click`), the auto-wait they share in [`wait`], and what follows a
-//! step that may load a page in [`settle`].
+//! (`click.rs` holds `click`), the auto-wait they share in `wait.rs`, and what follows a
+//! step that may load a page in `settle.rs`.
 //!
 //! Every step auto-waits: it probes the page (one in-page script per round trip) until its
 //! condition holds or its deadline passes, every [`POLL`]. While waiting, a page served with
