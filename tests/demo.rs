@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::board::Browser;
+use common::child::Guarded;
 use common::serve::http_get;
 use common::{Scratch, children_named};
 
@@ -44,23 +45,24 @@ fn wait_state(addr: &str, want: &str, limit: Duration) -> Duration {
 async fn the_demo_runs_and_a_switch_on_the_board_breaks_the_login_bpm() {
     let s = Scratch::new();
     let data = s.path().join("demo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_journeyprobe"))
-        .args([
-            "demo",
-            "--listen",
-            "127.0.0.1:0",
-            "--every",
-            "5s",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .env("TMPDIR", s.tmp())
-        .env_remove("BASE_URL")
-        .env_remove("LOGIN_PASSWORD")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Stopped (and its process group killed) if an assertion below fails.
+    let mut child = Guarded::spawn(
+        Command::new(env!("CARGO_BIN_EXE_journeyprobe"))
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--every",
+                "5s",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .env("TMPDIR", s.tmp())
+            .env_remove("BASE_URL")
+            .env_remove("LOGIN_PASSWORD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let board = loop {
         let line = lines
@@ -122,7 +124,7 @@ async fn the_demo_runs_and_a_switch_on_the_board_breaks_the_login_bpm() {
     assert_eq!(state, "below", "the tile, {took:?} after the switch");
     browser.stop().await;
 
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.signal(libc::SIGINT);
     let end = Instant::now() + Duration::from_secs(40);
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {

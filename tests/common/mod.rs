@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod board;
+pub mod child;
 pub mod s3;
 pub mod serve;
 
