@@ -7,7 +7,7 @@
 //! drawing is in docs/ARCHITECTURE.md). From the bottom up:
 //!
 //! - Leaves: [`outcome`] (`Outcome`, `Reason`, `Problem`, `ExitCode`), [`time`], [`redact`],
-//!   [`process`].
+//!   [`process`], [`log_line`] (the text log's one-event-one-line writer).
 //! - [`config`] parses and validates probe files into domain types (journeys, checks,
 //!   BPMs); nothing it returns is re-checked downstream. [`result`] is the record of one
 //!   attempt, [`net`] the prober's own resolver, connects and phase-timed HTTP client.
@@ -41,6 +41,7 @@ pub mod config;
 pub mod faultlab;
 pub mod history;
 pub mod journey;
+pub mod log_line;
 pub mod metrics;
 pub mod net;
 pub mod outcome;

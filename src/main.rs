@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use journeyprobe::cli::{Cli, Command, ExitCode, LogFormat, run};
+use journeyprobe::log_line::OneLine;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
@@ -23,9 +24,11 @@ fn main() {
     let filter = EnvFilter::try_from_default_env()
         // Other crates stay at warn: their debug output is not ours to vouch for.
         .unwrap_or_else(|_| EnvFilter::new(format!("journeyprobe={level},warn")));
+    let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        // Each event on one line, whatever its values hold (see log_line).
+        .with_writer(OneLine::new(std::io::stderr, ansi))
+        .with_ansi(ansi)
         .with_env_filter(filter);
     match cli.log_format {
         LogFormat::Text => builder.init(),
