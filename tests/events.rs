@@ -93,7 +93,10 @@ fn the_events_api_refuses_bad_tokens_and_bodies_and_stores_nothing_then() {
         (Some("deploy"), Some("v1.2.3"))
     );
 
-    // The command-line client posts the same way.
+    // The command-line client posts the same way (an hour ago: within the retention).
+    let an_hour_ago =
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now() - Duration::from_secs(3600))
+            .to_string();
     let out = s.run({
         let mut c = s.command(
             &lab.base_url(),
@@ -106,7 +109,7 @@ fn the_events_api_refuses_bad_tokens_and_bodies_and_stores_nothing_then() {
                 "--flag",
                 "new_checkout",
                 "--at",
-                "2026-11-25T06:00:00Z",
+                &an_hour_ago,
                 "--url",
                 &format!("http://{}", serve.addr),
             ],
@@ -138,7 +141,7 @@ fn the_events_api_refuses_bad_tokens_and_bodies_and_stores_nothing_then() {
         common::show(&wrong)
     );
 
-    let events = get_json(&serve, "/api/v1/events?since=2026-01-01T00:00:00Z");
+    let events = get_json(&serve, "/api/v1/events?since=1d");
     let kinds: Vec<&str> = events
         .as_array()
         .unwrap()
@@ -146,7 +149,8 @@ fn the_events_api_refuses_bad_tokens_and_bodies_and_stores_nothing_then() {
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["flag", "deploy"], "oldest first: {events}");
-    assert_eq!(events[0]["at"], "2026-11-25T06:00:00.000Z");
+    let at = an_hour_ago.trim_end_matches('Z');
+    assert_eq!(events[0]["at"], format!("{at}.000Z"));
     let m = serve.metrics();
     assert_eq!(
         m.count("journeyprobe_change_events_total", &[("kind", "deploy")]),
@@ -216,4 +220,162 @@ fn without_a_configured_token_posting_is_refused() {
             .unwrap()
             .contains("JOURNEYPROBE_EVENTS_TOKEN")
     );
+}
+
+#[test]
+fn control_characters_in_any_event_field_are_refused_and_never_forge_a_log_line() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let serve = start(&s, &lab);
+    let forged = "web\n2026-12-04T19:11:00Z ERROR journeyprobe::service::probe: FORGED";
+    let bodies = [
+        (
+            "service",
+            serde_json::json!({"kind": "deploy", "service": forged}),
+        ),
+        (
+            "service",
+            serde_json::json!({"kind": "deploy", "service": "x\u{0}y"}),
+        ),
+        (
+            "version",
+            serde_json::json!({"kind": "deploy", "service": "web", "version": "v1\r\nFORGED"}),
+        ),
+        (
+            "flag",
+            serde_json::json!({"kind": "flag", "service": "web", "flag": "f\u{1b}[2J"}),
+        ),
+        (
+            "description",
+            serde_json::json!({"kind": "deploy", "service": "web", "description": "a\nFORGED"}),
+        ),
+        (
+            "at",
+            serde_json::json!({"kind": "deploy", "service": "web", "at": "2026-11-25T06:00:00Z\n"}),
+        ),
+    ];
+    for (field, body) in bodies {
+        let (status, answer) = post(&serve, Some(TOKEN), &body.to_string());
+        assert_eq!(status, 400, "{body} -> {answer}");
+        let msg = answer["error"].as_str().unwrap();
+        assert!(
+            msg.starts_with(&format!("{field}: ")) && msg.contains("control character"),
+            "{body} -> {msg}"
+        );
+    }
+    assert_eq!(
+        get_json(&serve, "/api/v1/events?since=400d"),
+        serde_json::json!([])
+    );
+    // A stored event is logged; the log line is one line whatever it carries.
+    assert_eq!(
+        post(&serve, Some(TOKEN), r#"{"kind":"deploy","service":"web"}"#).0,
+        201
+    );
+    serve.wait_for("the event logged", Duration::from_secs(5), |_| {
+        serve.log_text().contains("change event stored")
+    });
+    let log = serve.log_text();
+    assert!(!log.contains('\u{0}'), "{log}");
+    assert!(
+        !log.lines().any(|l| l.contains("FORGED")),
+        "a posted value reached the log: {log}"
+    );
+}
+
+#[test]
+fn an_events_time_is_bounded_by_now_and_the_history_retention() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let serve = start(&s, &lab);
+    let (status, answer) = post(
+        &serve,
+        Some(TOKEN),
+        r#"{"kind":"deploy","service":"web","at":"9999-12-31T00:00:00Z"}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    let msg = answer["error"].as_str().unwrap();
+    assert!(
+        msg.starts_with("at: ") && msg.contains("in the future"),
+        "{msg}"
+    );
+    let (status, answer) = post(
+        &serve,
+        Some(TOKEN),
+        r#"{"kind":"deploy","service":"web","at":"1970-01-02T00:00:00Z"}"#,
+    );
+    assert_eq!(status, 400, "{answer}");
+    let msg = answer["error"].as_str().unwrap();
+    assert!(
+        msg.starts_with("at: ") && msg.contains("retention"),
+        "{msg}"
+    );
+    assert_eq!(
+        get_json(&serve, "/api/v1/events?since=1970-01-01T00:00:00Z"),
+        serde_json::json!([])
+    );
+    // A minute ahead (clock skew) and a day ago are fine.
+    let soon = humantime::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(60));
+    let (status, answer) = post(
+        &serve,
+        Some(TOKEN),
+        &format!(r#"{{"kind":"deploy","service":"web","at":"{soon}"}}"#),
+    );
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[test]
+fn a_secret_inside_a_posted_event_is_masked_in_the_answer_the_api_the_board_and_the_database() {
+    const CANARY: &str = "canary-5ecr3t-7781";
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    std::fs::create_dir_all(&probes).unwrap();
+    std::fs::write(probes.join("token.txt"), CANARY).unwrap();
+    std::fs::write(
+        probes.join("route.yaml"),
+        "secrets:\n  token: ${file:token.txt}\n\
+         checks:\n  - name: login_route\n    every: 1s\n    http:\n      url: \"${env:BASE_URL}/login\"\n      headers: { x-token: \"${token}\" }\n",
+    )
+    .unwrap();
+    let data = s.path().join("data");
+    let mut serve = Served::start(
+        &s,
+        &lab.base_url(),
+        &data,
+        &[probes.to_str().unwrap(), "--events-token", TOKEN],
+    );
+    let body = serde_json::json!({
+        "kind": "deploy",
+        "service": format!("web {CANARY}"),
+        "version": CANARY,
+        "description": format!("rotated {CANARY} today"),
+    });
+    let (status, answer) = post(&serve, Some(TOKEN), &body.to_string());
+    assert_eq!(status, 201, "{answer}");
+    let answer = answer.to_string();
+    assert!(
+        !answer.contains(CANARY) && answer.contains("••••"),
+        "{answer}"
+    );
+    let listed = get_json(&serve, "/api/v1/events").to_string();
+    assert!(
+        !listed.contains(CANARY) && listed.contains("••••"),
+        "{listed}"
+    );
+    let (_, _, board) = serve.get("/", Some("text/html"));
+    assert!(!board.contains(CANARY), "the board shows the secret");
+    assert!(!serve.log_text().contains(CANARY), "{}", serve.log_text());
+    serve.signal(libc::SIGTERM);
+    serve.wait_exit(Duration::from_secs(20));
+    let mut leaked = Vec::new();
+    let mut files = Vec::new();
+    common::walk(&data, &mut files);
+    for f in files {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        if bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()) {
+            leaked.push(f);
+        }
+    }
+    assert!(leaked.is_empty(), "the secret is stored in {leaked:?}");
 }

@@ -1,6 +1,8 @@
 //! Change events: deploys, flag flips, config changes — what to put next to a BPM that moved.
 //! Stored beside the runs, kept as long as runs are.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::{History, HistoryError};
@@ -79,6 +81,9 @@ pub struct Event {
 const MAX_SHORT: usize = 200;
 /// Longest `description`.
 const MAX_DESCRIPTION: usize = 4000;
+/// How far ahead of this server's clock `at` may be: senders' clocks drift, but an event
+/// from next year would sit on the board for ever.
+pub const MAX_AHEAD: Duration = Duration::from_secs(5 * 60);
 
 /// Why a posted event is refused (the API answers 400 with this text).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -91,11 +96,58 @@ pub enum EventError {
     NoFlag,
     #[error("at: '{at}' is not an RFC 3339 time such as 2026-11-25T06:00:00Z")]
     BadTime { at: String },
+    /// Shown with the character's code point, never the character: it is what a log
+    /// line or a page must not receive.
+    #[error(
+        "{field}: contains a control character ({code}) at character {index}; event fields are one line of text without control characters"
+    )]
+    ControlCharacter {
+        field: &'static str,
+        code: String,
+        index: usize,
+    },
+    #[error(
+        "at: '{at}' is more than {ahead} in the future (this server's clock says {now}); post the event when the change happens, or fix the sender's clock"
+    )]
+    InTheFuture {
+        at: String,
+        ahead: String,
+        now: String,
+    },
+    #[error(
+        "at: '{at}' is older than the history retention ({keep}, history_max_age): it would be deleted at once"
+    )]
+    BeforeRetention { at: String, keep: String },
+}
+
+/// A character no event field may hold: C0 and C1 controls, DEL, and the Unicode line and
+/// paragraph separators — anything that could start a line in a log or a terminal.
+fn is_forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// The first forbidden character of `field`'s value, as an error.
+fn control_character(field: &'static str, v: &str) -> Result<(), EventError> {
+    match v.chars().enumerate().find(|(_, c)| is_forbidden(*c)) {
+        Some((index, c)) => Err(EventError::ControlCharacter {
+            field,
+            code: format!("U+{:04X}", c as u32),
+            index: index + 1,
+        }),
+        None => Ok(()),
+    }
 }
 
 impl NewEvent {
-    /// Check the fields; returns when the event happened (Unix seconds).
-    pub fn validate(&self, now: f64) -> Result<f64, EventError> {
+    /// Check the fields; returns when the event happened (Unix seconds): not more than
+    /// [`MAX_AHEAD`] after `now`, and not so long before it that history retention (`keep`)
+    /// would delete it.
+    pub fn validate(&self, now: f64, keep: Duration) -> Result<f64, EventError> {
+        for (field, v) in self.texts() {
+            if let Some(v) = v {
+                control_character(field, v)?;
+            }
+        }
         if self.service.trim().is_empty() {
             return Err(EventError::EmptyService);
         }
@@ -114,11 +166,49 @@ impl NewEvent {
         if self.kind == EventKind::Flag && self.flag.is_none() {
             return Err(EventError::NoFlag);
         }
-        match &self.at {
-            None => Ok(now),
-            Some(at) => humantime::parse_rfc3339_weak(at)
-                .map(crate::time::unix)
-                .map_err(|_| EventError::BadTime { at: at.clone() }),
+        let Some(at) = &self.at else {
+            return Ok(now);
+        };
+        let t = humantime::parse_rfc3339_weak(at)
+            .map(crate::time::unix)
+            .map_err(|_| EventError::BadTime { at: at.clone() })?;
+        if t > now + MAX_AHEAD.as_secs_f64() {
+            return Err(EventError::InTheFuture {
+                at: at.clone(),
+                ahead: humantime::format_duration(MAX_AHEAD).to_string(),
+                now: rfc3339(now),
+            });
+        }
+        if t < now - keep.as_secs_f64() {
+            return Err(EventError::BeforeRetention {
+                at: at.clone(),
+                keep: humantime::format_duration(keep).to_string(),
+            });
+        }
+        Ok(t)
+    }
+
+    /// Every text field by name, as posted.
+    fn texts(&self) -> [(&'static str, Option<&String>); 5] {
+        [
+            ("service", Some(&self.service)),
+            ("version", self.version.as_ref()),
+            ("flag", self.flag.as_ref()),
+            ("description", self.description.as_ref()),
+            ("at", self.at.as_ref()),
+        ]
+    }
+
+    /// The event with `mask` applied to every text but `at`: a configured secret's value
+    /// is stored, shown and answered as [`crate::redact::MASK`], as everywhere else.
+    pub fn masked(self, mask: &crate::redact::Redactor) -> NewEvent {
+        let m = |v: Option<String>| v.map(|v| mask.redact(&v));
+        NewEvent {
+            service: mask.redact(&self.service),
+            version: m(self.version),
+            flag: m(self.flag),
+            description: m(self.description),
+            ..self
         }
     }
 }
@@ -184,12 +274,14 @@ mod tests {
         serde_json::from_str(json).map_err(|e| e.to_string())
     }
 
+    const KEEP: Duration = Duration::from_secs(30 * 24 * 3600);
+
     #[test]
     fn bodies_are_checked_field_by_field() {
         let ok = event(r#"{"kind":"deploy","service":"web","version":"v1.2.3"}"#).unwrap();
-        assert_eq!(ok.validate(100.0), Ok(100.0));
+        assert_eq!(ok.validate(100.0, KEEP), Ok(100.0));
         let at = event(r#"{"kind":"config","service":"web","at":"2026-11-25T06:00:00Z"}"#).unwrap();
-        assert_eq!(at.validate(0.0), Ok(1_795_586_400.0));
+        assert_eq!(at.validate(1_795_586_400.0, KEEP), Ok(1_795_586_400.0));
         assert!(
             event(r#"{"kind":"rollout","service":"web"}"#)
                 .unwrap_err()
@@ -206,17 +298,17 @@ mod tests {
                 .contains("missing field `service`")
         );
         let flag = event(r#"{"kind":"flag","service":"web"}"#).unwrap();
-        assert_eq!(flag.validate(0.0), Err(EventError::NoFlag));
+        assert_eq!(flag.validate(0.0, KEEP), Err(EventError::NoFlag));
         let bad_at = event(r#"{"kind":"deploy","service":"web","at":"yesterday"}"#).unwrap();
-        let err = bad_at.validate(0.0).unwrap_err();
+        let err = bad_at.validate(0.0, KEEP).unwrap_err();
         assert!(err.to_string().starts_with("at: 'yesterday'"), "{err}");
         let blank = event(r#"{"kind":"deploy","service":" "}"#).unwrap();
-        assert_eq!(blank.validate(0.0), Err(EventError::EmptyService));
+        assert_eq!(blank.validate(0.0, KEEP), Err(EventError::EmptyService));
         let long = NewEvent {
             flag: Some("f".repeat(201)),
             ..event(r#"{"kind":"flag","service":"web"}"#).unwrap()
         };
-        let err = long.validate(0.0).unwrap_err();
+        let err = long.validate(0.0, KEEP).unwrap_err();
         assert_eq!(
             (err.clone(), err.to_string().as_str()),
             (
@@ -227,6 +319,112 @@ mod tests {
                 "flag is longer than 200 characters"
             )
         );
+    }
+
+    #[test]
+    fn a_control_character_in_any_field_is_refused_by_field_name() {
+        let base = r#"{"kind":"flag","service":"web","flag":"f""#;
+        for (json, field, code) in [
+            (
+                r#"{"kind":"flag","service":"web\nERROR forged","flag":"f"}"#,
+                "service",
+                "U+000A",
+            ),
+            (
+                &format!(r#"{base},"version":"v\u0000"}}"#),
+                "version",
+                "U+0000",
+            ),
+            (
+                r#"{"kind":"flag","service":"web","flag":"f\u001b[2J"}"#,
+                "flag",
+                "U+001B",
+            ),
+            (
+                &format!(r#"{base},"description":"a\rb"}}"#),
+                "description",
+                "U+000D",
+            ),
+            (
+                &format!(r#"{base},"description":"a\u2028b"}}"#),
+                "description",
+                "U+2028",
+            ),
+            (
+                &format!(r#"{base},"description":"a\u0085b"}}"#),
+                "description",
+                "U+0085",
+            ),
+            (
+                &format!(r#"{base},"at":"2026-11-25T06:00:00Z\t"}}"#),
+                "at",
+                "U+0009",
+            ),
+        ] {
+            let err = event(json)
+                .unwrap()
+                .validate(1_795_586_400.0, KEEP)
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.starts_with(&format!("{field}: contains a control character ({code})")),
+                "{json} -> {msg}"
+            );
+            assert!(!msg.chars().any(is_forbidden), "{msg:?}");
+        }
+        let plain = event(r#"{"kind":"deploy","service":"wéb ✓","description":"tabs\u00a0ok"}"#);
+        assert!(plain.unwrap().validate(0.0, KEEP).is_ok());
+    }
+
+    #[test]
+    fn at_is_at_most_a_few_minutes_ahead_and_within_the_retention() {
+        let now = 1_795_586_400.0; // 2026-11-25T06:00:00Z
+        let at = |t: &str| {
+            event(&format!(
+                r#"{{"kind":"deploy","service":"web","at":"{t}"}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            at("2026-11-25T06:05:00Z").validate(now, KEEP),
+            Ok(now + 300.0)
+        );
+        assert_eq!(
+            at("2026-10-26T06:00:00Z").validate(now, KEEP),
+            Ok(now - 30.0 * 86400.0)
+        );
+        let err = at("9999-12-31T00:00:00Z").validate(now, KEEP).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "at: '9999-12-31T00:00:00Z' is more than 5m in the future (this server's clock says \
+             2026-11-25T06:00:00.000Z); post the event when the change happens, or fix the \
+             sender's clock"
+        );
+        assert!(matches!(
+            at("2026-11-25T06:05:01Z").validate(now, KEEP),
+            Err(EventError::InTheFuture { .. })
+        ));
+        let err = at("1970-01-01T00:00:00Z").validate(now, KEEP).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "at: '1970-01-01T00:00:00Z' is older than the history retention (30days, \
+             history_max_age): it would be deleted at once"
+        );
+    }
+
+    #[test]
+    fn masking_covers_every_text_but_the_time() {
+        let r = crate::redact::Redactor::new(["hunter2".to_string()]);
+        let e = event(
+            r#"{"kind":"flag","service":"hunter2","version":"v-hunter2","flag":"hunter2",
+                "description":"pw hunter2","at":"2026-11-25T06:00:00Z"}"#,
+        )
+        .unwrap()
+        .masked(&r);
+        let shown = serde_json::to_string(&e).unwrap();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(e.version.as_deref(), Some("v-••••"));
+        assert_eq!(e.at.as_deref(), Some("2026-11-25T06:00:00Z"));
     }
 
     #[tokio::test]

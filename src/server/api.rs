@@ -3,7 +3,9 @@
 //! - `POST /api/v1/events` — store a change event. Needs `Authorization: Bearer <token>`
 //!   (the `events_token` setting or `JOURNEYPROBE_EVENTS_TOKEN`); a missing or wrong token
 //!   is 401, a body that is not a valid event is 400 with a message, and in neither case is
-//!   anything stored. Without a configured token, posting is refused (403): a write
+//!   anything stored. A valid event has no control character in any field, and an `at` at
+//!   most a few minutes ahead and within the history retention; configured secrets in it
+//!   are masked before it is stored. Without a configured token, posting is refused (403): a write
 //!   endpoint never runs open.
 //! - `GET /api/v1/events?since=…&limit=…` — events since an RFC 3339 time or a duration
 //!   ago (`since=1h`; default 24h), oldest first.
@@ -20,7 +22,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::history::events::NewEvent;
-use crate::service::Shared;
+use crate::redact::Redactor;
+use crate::service::{Plan, Shared};
 use crate::time::unix;
 
 /// Largest event body accepted.
@@ -79,15 +82,19 @@ pub async fn post_event(
         Ok(e) => e,
         Err(e) => return problem(StatusCode::BAD_REQUEST, format!("not a valid event: {e}")),
     };
-    let at = match event.validate(unix(SystemTime::now())) {
+    let keep = s.settings.retention.max_age;
+    let at = match event.validate(unix(SystemTime::now()), keep) {
         Ok(at) => at,
         Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let kind = event.kind.as_str();
+    // Masked before it is stored: the board, the API and the database see the mask.
+    let event = event.masked(&secrets_of(&s.plan()));
     match s.history.insert_event(event, at).await {
         Ok(stored) => {
             s.metrics.change_event(kind);
-            tracing::info!(kind, service = %stored.service, id = stored.id, "change event stored");
+            // Debug-quoted: a posted value is shown escaped, never as raw text in a line.
+            tracing::info!(kind, service = ?stored.service, id = stored.id, "change event stored");
             (StatusCode::CREATED, Json(stored)).into_response()
         }
         Err(e) => {
@@ -95,6 +102,14 @@ pub async fn post_event(
             problem(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the event")
         }
     }
+}
+
+/// Every secret of every loaded probe at once: an event comes from outside any one probe.
+/// Built per event (events are few) so a reload's new secrets are masked at once.
+fn secrets_of(plan: &Plan) -> Redactor {
+    let journeys = plan.journeys.iter().map(|j| &j.redactor);
+    let all = journeys.chain(plan.checks.iter().map(|c| &c.redactor));
+    Redactor::new(all.flat_map(|r| r.secrets().iter().cloned()))
 }
 
 #[derive(Deserialize)]
