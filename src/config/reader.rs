@@ -298,8 +298,13 @@ pub fn join(parent: &str, child: &str) -> String {
     }
 }
 
-/// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here.
+/// Parse YAML keeping positions. Anchors, tags and duplicate keys are rejected here, and so
+/// is a character YAML forbids (before parsing: the parser stops at a NUL as if the file
+/// ended there, dropping what follows without a word).
 pub(crate) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
+    if !printable(text, d) {
+        return None;
+    }
     let content = text
         .lines()
         .map(str::trim)
@@ -342,6 +347,55 @@ pub(crate) fn load_yaml(text: &str, d: &mut Diags) -> Option<Node> {
             None
         }
     }
+}
+
+/// Most characters YAML forbids that are reported for one file; past that it is not text.
+const MAX_UNPRINTABLE: usize = 10;
+
+/// Whether `c` is outside YAML's printable set (c-printable, YAML 1.2 §5.1): control
+/// characters but tab, line feed, carriage return and NEL, and U+FFFE / U+FFFF.
+fn is_unprintable(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' | '\u{85}' => false,
+        '\u{fffe}' | '\u{ffff}' => true,
+        c => c.is_control(),
+    }
+}
+
+/// Record every character YAML forbids at its line and column (the first
+/// [`MAX_UNPRINTABLE`]); true when there is none.
+fn printable(text: &str, d: &mut Diags) -> bool {
+    let mut found = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        for (j, c) in line.chars().enumerate().filter(|(_, c)| is_unprintable(*c)) {
+            found += 1;
+            if found > MAX_UNPRINTABLE {
+                continue;
+            }
+            let at = Span::new_start(marked_yaml::Marker::new(0, 0, i + 1, j + 1));
+            let msg = match c {
+                '\0' => "a NUL byte (U+0000) is not allowed in YAML".to_string(),
+                c => format!(
+                    "control character U+{:04X} is not allowed in YAML",
+                    c as u32
+                ),
+            };
+            let hint = match c {
+                '\0' => "a parser stops at it and drops the rest of the file; is it binary, or was it written half-way?".to_string(),
+                c => format!(
+                    "of the control characters only tab, line feed and carriage return are; in a double-quoted string write it as \"\\u{:04X}\"",
+                    c as u32
+                ),
+            };
+            d.hint(&at, "", msg, hint);
+        }
+    }
+    if found > MAX_UNPRINTABLE {
+        d.whole_file(format!(
+            "{found} characters YAML does not allow; the first {MAX_UNPRINTABLE} are shown"
+        ));
+    }
+    found == 0
 }
 
 /// `[a-z0-9_]+`
@@ -406,5 +460,47 @@ pub fn whole_number(r: &mut Reader, node: &Node, key: &str, min: u64, max: u64) 
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        let mut d = Diags::new(std::path::Path::new("p.yaml"));
+        assert!(load_yaml(text, &mut d).is_none());
+        d.items.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_character_yaml_forbids_is_reported_where_it_is_never_parsed_past() {
+        let p = problems("name: a\nsteps:\n  - goto: x\0\n  - click: b\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("p.yaml:3:12: a NUL byte (U+0000) is not allowed in YAML"),
+            "{p:?}"
+        );
+        // Columns count characters, as the parser's do.
+        let p = problems("description: \"é\u{1b}\"\n");
+        assert!(
+            p[0].starts_with("p.yaml:1:16: control character U+001B"),
+            "{p:?}"
+        );
+        assert!(p[0].ends_with(r#"write it as "\u001B""#), "{p:?}");
+        // Tab, CR LF and NEL are text.
+        let mut d = Diags::new(std::path::Path::new("p.yaml"));
+        assert!(load_yaml("name: \"a\tb\"\r\ndescription: \"x\u{85}y\"\r\n", &mut d).is_some());
+        assert!(d.is_empty(), "{:?}", d.items);
+    }
+
+    #[test]
+    fn a_binary_file_gives_ten_positions_and_a_count() {
+        let p = problems(&"\0".repeat(50));
+        assert_eq!(p.len(), MAX_UNPRINTABLE + 1);
+        assert_eq!(
+            p.last().unwrap(),
+            "p.yaml: 50 characters YAML does not allow; the first 10 are shown"
+        );
     }
 }
