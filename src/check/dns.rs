@@ -277,14 +277,7 @@ mod tests {
     use regex::Regex;
 
     fn check(nameserver: Option<&str>, expect: impl FnOnce(&mut DnsExpect)) -> DnsCheck {
-        let mut e = DnsExpect {
-            rcode: Rcode::NoError,
-            answers_contain: Vec::new(),
-            answers_equal: None,
-            answers_match: None,
-            min_answers: 1,
-            max_latency: None,
-        };
+        let mut e = DnsExpect::default();
         expect(&mut e);
         DnsCheck {
             query: "app.example.test".into(),

@@ -233,6 +233,21 @@ pub struct DnsExpect {
     pub max_latency: Option<Duration>,
 }
 
+/// What a `dns` check expects when `expect:` leaves a key out (or is absent): `noerror`
+/// with at least one answer.
+impl Default for DnsExpect {
+    fn default() -> DnsExpect {
+        DnsExpect {
+            rcode: Rcode::NoError,
+            answers_contain: Vec::new(),
+            answers_equal: None,
+            answers_match: None,
+            min_answers: 1,
+            max_latency: None,
+        }
+    }
+}
+
 /// The text form answers are compared in: names lower case without the trailing dot, IPs in
 /// canonical form, MX as `preference exchange`.
 pub fn normalise_answer(record_type: DnsType, text: &str) -> String {

@@ -33,7 +33,7 @@ pub(super) fn read_dns(r: &mut Reader, node: &Node, key: &str) -> Option<DnsChec
     };
     let expect = match (m.get_node("expect"), record_type) {
         (Some(n), Some(t)) => read_expect(r, n, &join(key, "expect"), t),
-        (None, Some(_)) => Some(default_expect()),
+        (None, Some(_)) => Some(DnsExpect::default()),
         (_, None) => None,
     };
     Some(DnsCheck {
@@ -42,17 +42,6 @@ pub(super) fn read_dns(r: &mut Reader, node: &Node, key: &str) -> Option<DnsChec
         nameserver: nameserver?,
         expect: expect?,
     })
-}
-
-fn default_expect() -> DnsExpect {
-    DnsExpect {
-        rcode: Rcode::NoError,
-        answers_contain: Vec::new(),
-        answers_equal: None,
-        answers_match: None,
-        min_answers: 1,
-        max_latency: None,
-    }
 }
 
 pub(super) fn read_dns_name(r: &mut Reader, node: &Node, key: &str) -> Option<String> {
@@ -112,7 +101,7 @@ fn read_nameserver(r: &mut Reader, node: &Node, key: &str) -> Option<SocketAddr>
 
 fn read_expect(r: &mut Reader, node: &Node, key: &str, t: DnsType) -> Option<DnsExpect> {
     let m = fields(r, node, key, EXPECT_KEYS)?;
-    let mut e = default_expect();
+    let mut e = DnsExpect::default();
     if let Some(n) = m.get_node("rcode") {
         let k = join(key, "rcode");
         let s = r.literal(n, &k)?;
