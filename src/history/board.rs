@@ -163,17 +163,15 @@ mod tests {
         r
     }
 
-    async fn store(
+    async fn insert(
         h: &History,
-        outcome: Outcome,
-        at: f64,
+        r: &RunResult,
         attempt: u32,
+        is_final: bool,
         first: Option<i64>,
     ) -> i64 {
-        let r = result(outcome, at);
-        let is_final = attempt > 1 || outcome == Outcome::Success;
         h.insert(Attempt {
-            result: &r,
+            result: r,
             attempt,
             is_final,
             first_id: first,
@@ -184,6 +182,23 @@ mod tests {
         .unwrap()
     }
 
+    /// A run of `outcome` as attempt `attempt`, final when it succeeded or was a retry.
+    async fn store(
+        h: &History,
+        outcome: Outcome,
+        at: f64,
+        attempt: u32,
+        first: Option<i64>,
+    ) -> i64 {
+        let is_final = attempt > 1 || outcome == Outcome::Success;
+        insert(h, &result(outcome, at), attempt, is_final, first).await
+    }
+
+    /// An error on a first attempt that was not retried.
+    async fn store_final_error(h: &History, at: f64) -> i64 {
+        insert(h, &result(Outcome::Error, at), 1, true, None).await
+    }
+
     #[tokio::test]
     async fn countable_runs_are_final_attempts_that_succeeded_or_failed() {
         let dir = tempfile::tempdir().unwrap();
@@ -191,16 +206,7 @@ mod tests {
         // A failed first attempt retried into a success, an error, a final failure.
         let first = store(&h, Outcome::Failure, 610.0, 1, None).await;
         store(&h, Outcome::Success, 611.0, 2, Some(first)).await;
-        let err = result(Outcome::Error, 620.0);
-        let a = Attempt {
-            result: &err,
-            attempt: 1,
-            is_final: true,
-            first_id: None,
-            definition_hash: "h",
-            vars: None,
-        };
-        h.insert(a).await.unwrap();
+        store_final_error(&h, 620.0).await;
         let f = store(&h, Outcome::Failure, 1300.0, 1, None).await;
         h.mark_final(f).await.unwrap();
         assert_eq!(
@@ -226,18 +232,7 @@ mod tests {
         // Written later, started earlier (a long run ending after a short one).
         let failed = store(&h, Outcome::Failure, now - 60.0, 1, None).await;
         h.mark_final(failed).await.unwrap();
-        let err = result(Outcome::Error, now - 5.0);
-        let error_id = h
-            .insert(Attempt {
-                result: &err,
-                attempt: 1,
-                is_final: true,
-                first_id: None,
-                definition_hash: "h",
-                vars: None,
-            })
-            .await
-            .unwrap();
+        let error_id = store_final_error(&h, now - 5.0).await;
         let status = h
             .probe_status(vec!["a".into(), "nobody".into()])
             .await
