@@ -207,19 +207,11 @@ pub fn summary(t: Tally) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Reason;
-    use crate::report::fixtures::check;
+    use crate::report::fixtures::{check, flaky};
 
     #[test]
     fn a_flaky_pass_says_so_and_shows_the_first_attempt() {
-        let run = ProbeRun {
-            result: check("flaky_route", Outcome::Success, None),
-            earlier: vec![check(
-                "flaky_route",
-                Outcome::Failure,
-                Some(Reason::StatusMismatch),
-            )],
-        };
+        let run = flaky("flaky_route");
         assert_eq!(
             run_verdict(&run),
             "✓ flaky_route (http check): success in 3 ms — flaky: passed on attempt 2 of 2\n    \

@@ -76,7 +76,7 @@ impl<'a> Line<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::check;
+    use crate::report::fixtures::{check, flaky};
 
     fn line(run: &ProbeRun) -> serde_json::Value {
         let mut out = Vec::new();
@@ -98,10 +98,7 @@ mod tests {
 
     #[test]
     fn a_pass_on_retry_is_flaky_and_keeps_the_first_failure() {
-        let run = ProbeRun {
-            result: check("a", Outcome::Success, None),
-            earlier: vec![check("a", Outcome::Failure, Some(Reason::StatusMismatch))],
-        };
+        let run = flaky("a");
         let v = line(&run);
         assert_eq!(v["outcome"], "success");
         assert_eq!(v["attempts"], 2);

@@ -256,21 +256,14 @@ fn timestamp(rfc3339: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 mod tests {
     use super::*;
     use crate::outcome::Reason;
-    use crate::report::fixtures::{check, failed_journey};
+    use crate::report::fixtures::{check, failed_journey, flaky};
 
     #[test]
     fn failures_errors_and_flaky_passes_are_told_apart() {
         let runs = vec![
             ProbeRun::single(failed_journey()),
             ProbeRun::single(check("dns_gone", Outcome::Error, Some(Reason::Timeout))),
-            ProbeRun {
-                result: check("flaky_route", Outcome::Success, None),
-                earlier: vec![check(
-                    "flaky_route",
-                    Outcome::Failure,
-                    Some(Reason::StatusMismatch),
-                )],
-            },
+            flaky("flaky_route"),
         ];
         let xml = to_xml(&runs, Some("staging")).unwrap();
         for want in [

@@ -170,22 +170,14 @@ fn code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Reason;
-    use crate::report::fixtures::{check, failed_journey};
+    use crate::report::fixtures::{check, failed_journey, flaky};
 
     #[test]
     fn table_rows_details_and_links() {
         let runs = vec![
             ProbeRun::single(failed_journey()),
             ProbeRun::single(check("ok", Outcome::Success, None)),
-            ProbeRun {
-                result: check("flaky_route", Outcome::Success, None),
-                earlier: vec![check(
-                    "flaky_route",
-                    Outcome::Failure,
-                    Some(Reason::StatusMismatch),
-                )],
-            },
+            flaky("flaky_route"),
         ];
         let md = summary(&runs, Some("staging"));
         assert!(

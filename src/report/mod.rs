@@ -76,6 +76,8 @@ pub(crate) mod fixtures {
     use crate::outcome::{Outcome, Reason};
     use crate::result::Prerequisite;
 
+    use super::ProbeRun;
+
     pub fn check(name: &str, outcome: Outcome, reason: Option<Reason>) -> RunResult {
         let text = format!("checks: [{{ name: {name}, http: {{ url: 'http://127.0.0.1:1/' }} }}]");
         let env = std::collections::BTreeMap::<String, String>::new();
@@ -95,6 +97,14 @@ pub(crate) mod fixtures {
             });
         }
         r
+    }
+
+    /// `name`, an http check that failed with `status_mismatch` and passed on its retry.
+    pub fn flaky(name: &str) -> ProbeRun {
+        ProbeRun {
+            result: check(name, Outcome::Success, None),
+            earlier: vec![check(name, Outcome::Failure, Some(Reason::StatusMismatch))],
+        }
     }
 
     /// A journey that failed at its second step of three, with a prerequisite, an incident,
