@@ -171,9 +171,9 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
-/// Wraps `body` (trusted markup) in the common page skeleton.
-/// `title` is plain text and is escaped.
-fn layout(title: &str, body: &str) -> String {
+/// Wraps `body` (trusted markup) in the common page skeleton, titled "`page` · Fault Lab".
+/// `page` is plain text and is escaped.
+fn layout(page: &str, body: &str) -> String {
     format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -192,8 +192,13 @@ fn layout(title: &str, body: &str) -> String {
 </body>
 </html>
 "#,
-        title = escape_html(title),
+        title = escape_html(&format!("{page} · Fault Lab")),
     )
+}
+
+/// `inner` (trusted markup) in a plain card of the page's background colour.
+fn card(inner: &str) -> String {
+    format!("<div class=\"card\" style=\"background-color: {CARD_BG}\">\n{inner}\n</div>")
 }
 
 /// The sign-in page. `error` (plain text) is shown in `<p id="error">`.
@@ -220,7 +225,7 @@ pub(crate) fn login_page(error: Option<&str>, invisible_submit: bool) -> String 
 <button type="submit" id="submit" class="{class}" style="color: {fg}; background-color: {bg}">Sign in</button>
 </form>"#
     );
-    layout("Sign in · Fault Lab", &body)
+    layout("Sign in", &body)
 }
 
 /// The dashboard. `user` is the signed-in user's name (escaped here); `None`
@@ -271,15 +276,13 @@ pub(crate) fn dashboard_page(
                 user = escape_html(user),
             )
         }
-        None => format!(
-            r#"<div class="card" style="background-color: {CARD_BG}">
-<h1 id="{welcome_id}">Please sign in</h1>
+        None => card(&format!(
+            r#"<h1 id="{welcome_id}">Please sign in</h1>
 <p>Your session is missing or has expired.</p>
-<p><a id="login-link" href="/login">Go to the sign-in page</a></p>
-</div>"#
-        ),
+<p><a id="login-link" href="/login">Go to the sign-in page</a></p>"#
+        )),
     };
-    layout("Dashboard · Fault Lab", &body)
+    layout("Dashboard", &body)
 }
 
 /// The dashboard's bundle, for the assets bucket: renders the welcome heading from the
@@ -297,12 +300,12 @@ pub const DASHBOARD_JS: &str = r#"(function () {
 /// The settings page.
 pub(crate) fn settings_page() -> String {
     layout(
-        "Settings · Fault Lab",
-        r#"<div class="card" style="background-color: #ffffff">
-<h1 id="settings-title">Settings</h1>
+        "Settings",
+        &card(
+            r#"<h1 id="settings-title">Settings</h1>
 <p>Nothing to configure yet.</p>
-<p><a href="/dashboard">Back to the dashboard</a></p>
-</div>"#,
+<p><a href="/dashboard">Back to the dashboard</a></p>"#,
+        ),
     )
 }
 
@@ -310,9 +313,9 @@ pub(crate) fn settings_page() -> String {
 /// a covered button, an element outside the page. `assert_visible` is tested against them.
 pub(crate) fn contrast_page() -> String {
     layout(
-        "Contrast · Fault Lab",
-        r#"<div class="card" style="background-color: #ffffff">
-<h1>Contrast</h1>
+        "Contrast",
+        &card(
+            r#"<h1>Contrast</h1>
 <button id="oklch-ok" style="color: oklch(0.2 0 0); background: oklch(1 0 0)">Readable</button>
 <button id="oklch-low" style="color: oklch(0.98 0 0); background: oklch(1 0 0); border: 1px solid #ccc">Faint</button>
 <button id="translucent" style="color: rgba(0, 0, 0, 0.15); background: transparent">Ghost</button>
@@ -320,8 +323,8 @@ pub(crate) fn contrast_page() -> String {
   <button id="covered">Under</button>
   <div style="position: absolute; inset: 0; background: #eee">overlay</div>
 </div>
-<button id="offscreen" style="position: fixed; left: -500px; top: 0">Away</button>
-</div>"#,
+<button id="offscreen" style="position: fixed; left: -500px; top: 0">Away</button>"#,
+        ),
     )
 }
 
@@ -331,10 +334,8 @@ pub(crate) fn contrast_page() -> String {
 /// with "(synthetic)" after an event a script made rather than the browser's input); a
 /// click on the overlay counts in `#overlay-clicks`.
 pub(crate) fn clicks_page() -> String {
-    layout(
-        "Clicks · Fault Lab",
-        r#"<div class="card" style="background-color: #ffffff">
-<h1>Clicks</h1>
+    let card = card(
+        r#"<h1>Clicks</h1>
 <p id="events"></p>
 <p>Overlay clicks: <span id="overlay-clicks">0</span></p>
 <div style="position: relative">
@@ -343,9 +344,13 @@ pub(crate) fn clicks_page() -> String {
 </div>
 <p><button id="alerting" onclick="alert('Saved')">Save</button></p>
 <div style="height: 150vh"></div>
-<button id="far">Far below</button>
-</div>
-<script>
+<button id="far">Far below</button>"#,
+    );
+    layout("Clicks", &format!("{card}\n{CLICKS_JS}"))
+}
+
+/// The clicks page's script: records the mouse events each button receives.
+const CLICKS_JS: &str = r#"<script>
 (function () {
   var events = document.getElementById("events");
   ["far", "under"].forEach(function (id) {
@@ -362,9 +367,7 @@ pub(crate) fn clicks_page() -> String {
     document.getElementById("overlay-clicks").textContent = String(++clicks);
   });
 })();
-</script>"#,
-    )
-}
+</script>"#;
 
 /// A bare error page: `<title>` and `<h1>` both say `title`.
 fn error_page(title: &str, detail: &str) -> String {
