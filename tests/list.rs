@@ -58,10 +58,10 @@ fn list_shows_schedules_bpms_prerequisites_and_incident_links() {
 }
 
 /// `list` and `rules` never use a secret's value, so they run where the secrets are not (a
-/// CI job generating rules); `validate` still insists, as `serve` would. Other mistakes in a
-/// secret are reported all the same.
+/// CI job generating rules); so does `validate`, noting the secret, and `validate --strict`
+/// insists, as `serve` would. Other mistakes in a secret are reported all the same.
 #[test]
-fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
+fn list_and_rules_run_without_the_secrets_and_validate_strict_still_wants_them() {
     let s = Scratch::new();
     let file = s.path().join("login.yaml");
     let journey = |password: &str| {
@@ -85,17 +85,29 @@ fn list_and_rules_run_without_the_secrets_and_validate_still_wants_them() {
         assert!(text.contains("signin"), "{args:?}: {text}");
         assert!(!text.contains("unset-secret"), "{args:?}: {text}");
     }
-    let mut cmd = s.command("http://127.0.0.1:9", &["validate", path]);
-    cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD");
-    let out = s.run(cmd);
-    assert_eq!(out.status.code(), Some(2), "{}", common::show(&out));
-    assert!(
-        common::show(&out).contains(
-            "secrets.password: environment variable JP_TEST_NEVER_SET_PASSWORD is not set"
-        ),
-        "{}",
-        common::show(&out)
-    );
+    let missing = "secrets.password: environment variable JP_TEST_NEVER_SET_PASSWORD is not set";
+    for (strict, code) in [(false, 0), (true, 2)] {
+        let mut args = vec!["validate", path];
+        if strict {
+            args.insert(1, "--strict");
+        }
+        let mut cmd = s.command("http://127.0.0.1:9", &args);
+        cmd.env_remove("JP_TEST_NEVER_SET_PASSWORD")
+            .env_remove("JP_TEST_NEVER_SET_LINK");
+        let out = s.run(cmd);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            common::show(&out)
+        );
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let shown = if strict { stdout } else { stderr };
+        assert!(shown.contains(missing), "{args:?}: {}", common::show(&out));
+    }
 
     // A malformed reference, or a typo next to the missing variable, is a mistake in the
     // file, not a missing secret.

@@ -10,7 +10,8 @@
 //!
 //! The first form needs an output line starting with `<path>:LINE:COLUMN: ` that contains
 //! `KEY: MESSAGE-SUBSTRING`; the second (a problem with the file as a whole) needs a line
-//! starting with `<path>: ` that contains `MESSAGE-SUBSTRING`. Fixtures are validated from
+//! starting with `<path>: ` that contains `MESSAGE-SUBSTRING`. A `# args: ARGS` line
+//! validates the fixture with those options too (`--strict`, for what only it refuses). Fixtures are validated from
 //! inside their folder, so `<path>` is the file name and messages that quote paths (the
 //! `${file:…}` and duplicate-name ones) do not depend on where the tests run.
 
@@ -98,6 +99,14 @@ fn parse_expectation(display_path: &str, raw: &str) -> Result<Expectation, Strin
         prefix: format!("{display_path}:{line}:{column}: "),
         needle: needle.to_string(),
     })
+}
+
+/// The options of a fixture's `# args:` line, if any.
+fn fixture_args(text: &str) -> Vec<&str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# args:"))
+        .map(|a| a.split_whitespace().collect())
+        .unwrap_or_default()
 }
 
 fn is_met(e: &Expectation, output: &str) -> bool {
@@ -190,7 +199,9 @@ fn every_invalid_fixture_produces_its_expected_messages() {
     let mut failed = 0;
     for name in &names {
         let text = read_lossy(&dir.join(name));
-        let output = validate_in(&dir, &[name]);
+        let mut args = fixture_args(&text);
+        args.push(name);
+        let output = validate_in(&dir, &args);
         let problems = check_run(&output, &[(name.clone(), text)]);
         if !problems.is_empty() {
             failed += 1;
@@ -277,6 +288,79 @@ fn example_journeys_are_valid() {
         stdout(&output).contains("all valid"),
         "no 'all valid' summary:\n{}",
         stdout(&output)
+    );
+}
+
+/// `journeyprobe validate ARGS…` in the checkout, without LOGIN_PASSWORD.
+fn validate_without_secrets(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(manifest_dir())
+        .arg("validate")
+        .args(args)
+        .env_remove("LOGIN_PASSWORD")
+        .env_remove("BASE_URL")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"))
+}
+
+const LOGIN_SECRET: &str = "journeys/login.yaml:14:13: secrets.password: environment variable \
+                            LOGIN_PASSWORD is not set";
+
+#[test]
+fn validate_passes_with_secrets_unset_and_names_them_in_a_note() {
+    let output = validate_without_secrets(&["journeys"]);
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{out}{err}");
+    assert!(out.contains("all valid"), "{out}");
+    let note = format!("note: {LOGIN_SECRET}");
+    assert!(
+        err.lines().any(|l| l.starts_with(&note)),
+        "no note naming the unresolved secret:\n{err}"
+    );
+    assert!(err.contains("validate --strict"), "{err}");
+    assert!(
+        !out.contains("LOGIN_PASSWORD"),
+        "a note is not a problem: {out}"
+    );
+}
+
+#[test]
+fn validate_strict_fails_on_an_unset_secret_naming_the_variable_and_its_line() {
+    let output = validate_without_secrets(&["--strict", "journeys"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}{}", stderr(&output));
+    assert!(
+        out.lines().any(|l| l.starts_with(LOGIN_SECRET)),
+        "no problem naming LOGIN_PASSWORD at its line:\n{out}"
+    );
+    let with_it = Command::new(BIN)
+        .current_dir(manifest_dir())
+        .args(["validate", "--strict", "journeys"])
+        .env("LOGIN_PASSWORD", "not-a-real-password")
+        .output()
+        .unwrap();
+    assert_eq!(with_it.status.code(), Some(0), "{}", stdout(&with_it));
+}
+
+#[test]
+fn a_real_problem_beside_an_unset_secret_fails_and_the_secret_stays_a_note() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        tmp.path().join("j.yaml"),
+        "name: j\nsecrets:\n  pw: ${env:JP_TEST_UNSET_VARIABLE_XYZ}\nsteps:\n  - fill: { selector: \"#p\", value: \"${pw}\" }\n  - clik: x\n",
+    )
+    .unwrap();
+    let output = validate_in(tmp.path(), &["j.yaml"]);
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(2), "{out}{err}");
+    assert!(
+        out.contains("j.yaml:6:5: steps[2]: unknown step 'clik'"),
+        "{out}"
+    );
+    assert!(out.contains("1 problem in 1 file(s)"), "{out}");
+    assert!(
+        err.contains("note: j.yaml:3:7: secrets.pw: environment variable JP_TEST_UNSET_VARIABLE_XYZ is not set"),
+        "{err}"
     );
 }
 
