@@ -267,6 +267,9 @@ pub struct RunResult {
     /// acceptance test among them) compare it with `Some("warm")`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<&'static str>,
+    /// The browser a journey ran in (`chromium`, `firefox`); none for a check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser: Option<crate::config::BrowserKind>,
 }
 
 impl RunResult {
@@ -295,6 +298,7 @@ impl RunResult {
             incident: Vec::new(),
             runbook: None,
             session: None,
+            browser: None,
         }
     }
 
@@ -303,6 +307,7 @@ impl RunResult {
         RunResult {
             incident: j.incident.clone(),
             runbook: j.runbook.clone(),
+            browser: Some(j.browser),
             ..RunResult::fresh(&j.name, ProbeKind::Journey, &j.file, started_at)
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! Classified by the error's W3C status and transport kind, never by message text.
 //! "no such element" is the target's fault; "invalid session id", a refused or dropped
-//! connection to the driver, or a malformed reply are ours. The network error code on
-//! Chromium's error page is sorted the same way ([`net_error_reason`]).
+//! connection to the driver, or a malformed reply are ours. The network error code on a
+//! browser's own error page is sorted by its engine (`Engine::net_error_reason`).
 
 use fantoccini::error::{CmdError, ErrorStatus, NewSessionError};
 
@@ -111,42 +111,6 @@ pub fn classify_new_session(err: &NewSessionError, url: &str) -> Problem {
     }
 }
 
-/// Chromium network error codes that say the *target* could not be reached or spoke
-/// nonsense. Any other code (no connectivity, proxy, out of resources, blocked by policy)
-/// is the prober's own network failing, which must not count against the target.
-const TARGET_NET_ERRORS: &[&str] = &[
-    "ERR_CONNECTION_REFUSED",
-    "ERR_CONNECTION_RESET",
-    "ERR_CONNECTION_CLOSED",
-    "ERR_CONNECTION_FAILED",
-    "ERR_CONNECTION_TIMED_OUT",
-    "ERR_TIMED_OUT",
-    "ERR_ADDRESS_UNREACHABLE",
-    "ERR_NAME_NOT_RESOLVED",
-    "ERR_EMPTY_RESPONSE",
-    "ERR_INVALID_RESPONSE",
-    "ERR_INVALID_HTTP_RESPONSE",
-    "ERR_RESPONSE_HEADERS_TRUNCATED",
-    "ERR_TOO_MANY_REDIRECTS",
-    "ERR_CONTENT_DECODING_FAILED",
-    "ERR_HTTP2_PROTOCOL_ERROR",
-    "ERR_UNSAFE_PORT",
-    "ERR_UNSAFE_REDIRECT",
-    "ERR_INVALID_REDIRECT",
-];
-
-/// Which side a Chromium network error is on.
-pub fn net_error_reason(code: &str) -> Reason {
-    let target = TARGET_NET_ERRORS.contains(&code)
-        || code.starts_with("ERR_CERT_")
-        || code.starts_with("ERR_SSL_");
-    if target {
-        Reason::NavigationFailed
-    } else {
-        Reason::ProberNetwork
-    }
-}
-
 /// A one-line description of an error (WebDriver messages can run over many lines).
 fn describe(err: &CmdError) -> String {
     let text = match err {
@@ -195,29 +159,5 @@ mod tests {
         assert_eq!(c.problem.reason, Reason::NavigationTimeout);
         let c = classify_cmd(&standard(ErrorStatus::Timeout), "probe", false);
         assert_eq!(c.problem.reason, Reason::WebdriverTimeout);
-    }
-
-    #[test]
-    fn the_browsers_own_network_failing_is_not_the_targets_fault() {
-        assert_eq!(
-            net_error_reason("ERR_CONNECTION_REFUSED"),
-            Reason::NavigationFailed
-        );
-        assert_eq!(
-            net_error_reason("ERR_CERT_DATE_INVALID"),
-            Reason::NavigationFailed
-        );
-        assert_eq!(
-            net_error_reason("ERR_INTERNET_DISCONNECTED"),
-            Reason::ProberNetwork
-        );
-        assert_eq!(
-            net_error_reason("ERR_PROXY_CONNECTION_FAILED"),
-            Reason::ProberNetwork
-        );
-        assert_eq!(
-            net_error_reason("the browser could not load the page"),
-            Reason::ProberNetwork
-        );
     }
 }

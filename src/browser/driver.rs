@@ -1,9 +1,11 @@
-//! A chromedriver we start and own.
+//! A WebDriver server we start and own: chromedriver, or geckodriver (one per Firefox
+//! session); what differs between them is the [`Engine`]'s.
 //!
-//! chromedriver is started in its own process group on a free loopback port. Killing
-//! chromedriver alone leaves Chromium running (re-parented to PID 1), so teardown signals
-//! the whole group and then kills any process still using one of our throw-away profile
-//! folders, found by scanning `/proc`. Every path out of a run ends in [`ManagedDriver::stop`].
+//! The driver is started in its own process group on a loopback port. Killing the driver
+//! alone leaves its browser running (re-parented to PID 1), so teardown signals the whole
+//! group and then kills any process still using one of our throw-away profile folders,
+//! found by scanning `/proc`. Every path out of a run ends in [`ManagedDriver::stop`] (or
+//! the kill in its `Drop`).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,47 +14,26 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use super::engine::{BrowserKind, Engine, PortChoice, find_driver};
 use crate::outcome::{Problem, Reason};
 
-/// How long chromedriver may take to say it is listening.
+/// How long a driver may take to say it is listening.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where to find chromedriver: `JOURNEYPROBE_CHROMEDRIVER`, else `chromedriver` on PATH.
 pub fn find_chromedriver() -> Result<PathBuf, Problem> {
-    if let Some(p) = std::env::var_os("JOURNEYPROBE_CHROMEDRIVER") {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(Problem::new(
-                Reason::DriverNotFound,
-                format!(
-                    "JOURNEYPROBE_CHROMEDRIVER points to {}, which is not a file",
-                    p.display()
-                ),
-            ))
-        };
-    }
-    crate::process::find_program("chromedriver").ok_or_else(|| {
-        Problem::new(
-            Reason::DriverNotFound,
-            "chromedriver not found on PATH; install the Debian packages: \
-             apt-get install chromium chromium-driver (or set JOURNEYPROBE_CHROMEDRIVER, \
-             or pass --webdriver URL)",
-        )
-    })
+    find_driver(BrowserKind::Chromium.engine())
 }
 
 /// The browser binary to hand chromedriver: `JOURNEYPROBE_CHROMIUM`, else `chromium` on
 /// PATH, else none (chromedriver then looks for Chrome itself).
 pub fn find_chromium() -> Option<PathBuf> {
-    std::env::var_os("JOURNEYPROBE_CHROMIUM")
-        .map(PathBuf::from)
-        .or_else(|| crate::process::find_program("chromium"))
+    BrowserKind::Chromium.engine().find_browser()
 }
 
-/// A running chromedriver and the profile folders of the browsers it started for us.
+/// A running driver and the profile folders of the browsers it started for us.
 pub struct ManagedDriver {
+    engine: &'static dyn Engine,
     /// Behind a lock so [`ManagedDriver::has_exited`] can look from a shared reference.
     child: std::sync::Mutex<Child>,
     pgid: i32,
@@ -61,6 +42,8 @@ pub struct ManagedDriver {
     /// PID so a later run can tell when its owner died without cleaning up.
     profiles: tempfile::TempDir,
     stopped: bool,
+    /// Where its kill handle is armed while it runs (taken out again when it stops).
+    switch: Option<KillSwitch>,
 }
 
 /// What it takes to kill a driver and its browsers at once, from anywhere (a second
@@ -72,6 +55,11 @@ pub struct KillHandle {
 }
 
 impl KillHandle {
+    /// The process group the driver leads.
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+
     pub fn kill_now(&self) {
         if self.pgid > 0 {
             // SAFETY: killpg takes plain integers and touches no memory. pgid > 0 is the
@@ -83,25 +71,34 @@ impl KillHandle {
     }
 }
 
-/// Where the kill handle of the managed driver of the moment is kept, shared between the
+/// Where the kill handles of the managed drivers of the moment are kept (the chromedriver,
+/// and a geckodriver per Firefox session), shared between the
 /// [`super::supervisor::Supervisor`] that starts and replaces drivers and whoever must kill
-/// the current one without waiting (a second Ctrl-C).
+/// them all without waiting (a second Ctrl-C).
 #[derive(Clone, Debug, Default)]
-pub struct KillSwitch(std::sync::Arc<std::sync::Mutex<Option<KillHandle>>>);
+pub struct KillSwitch(std::sync::Arc<std::sync::Mutex<Vec<KillHandle>>>);
 
 impl KillSwitch {
+    fn handles(&self) -> std::sync::MutexGuard<'_, Vec<KillHandle>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn arm(&self, handle: KillHandle) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+        self.handles().push(handle);
     }
 
-    pub fn disarm(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    /// Forget the driver of process group `pgid` (it stopped).
+    pub fn disarm(&self, pgid: i32) {
+        self.handles().retain(|h| h.pgid != pgid);
     }
 
-    /// Kill the armed driver and its browsers now; false when none was armed.
+    /// Kill every armed driver and its browsers now; false when none was armed.
     pub fn fire(&self) -> bool {
-        let armed = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
-        armed.map(|h| h.kill_now()).is_some()
+        let armed = std::mem::take(&mut *self.handles());
+        for h in &armed {
+            h.kill_now();
+        }
+        !armed.is_empty()
     }
 }
 
@@ -111,6 +108,14 @@ const PROFILES_PREFIX: &str = "journeyprobe-";
 impl ManagedDriver {
     /// Start chromedriver on a free loopback port and wait until it listens.
     pub async fn start(binary: &Path) -> Result<ManagedDriver, Problem> {
+        Self::start_engine(BrowserKind::Chromium.engine(), binary).await
+    }
+
+    /// Start `engine`'s driver (`binary`) on a loopback port and wait until it listens.
+    pub async fn start_engine(
+        engine: &'static dyn Engine,
+        binary: &Path,
+    ) -> Result<ManagedDriver, Problem> {
         sweep_stale_profiles();
         let profiles = tempfile::Builder::new()
             .prefix(&format!("{PROFILES_PREFIX}{}-", std::process::id()))
@@ -122,17 +127,24 @@ impl ManagedDriver {
                 )
             })?;
         let mut last = None;
-        // A port picked as free can be taken before chromedriver binds it: try a few.
+        // A port picked as free can be taken before the driver binds it: try a few.
         for _ in 0..3 {
-            match Self::spawn(binary, free_port()?).await {
+            let port = if engine.chooses_port() {
+                PortChoice::Own
+            } else {
+                PortChoice::Given(free_port()?)
+            };
+            match Self::spawn(engine, binary, port, profiles.path()).await {
                 Ok((child, url)) => {
                     let pgid = child.id().map(|p| p as i32).unwrap_or(0);
                     return Ok(ManagedDriver {
+                        engine,
                         child: std::sync::Mutex::new(child),
                         pgid,
                         url,
                         profiles,
                         stopped: false,
+                        switch: None,
                     });
                 }
                 Err(p) => last = Some(p),
@@ -141,11 +153,20 @@ impl ManagedDriver {
         Err(last.unwrap_or_else(|| Problem::new(Reason::DriverStartFailed, "unknown")))
     }
 
-    async fn spawn(binary: &Path, port: u16) -> Result<(Child, String), Problem> {
+    async fn spawn(
+        engine: &dyn Engine,
+        binary: &Path,
+        port: PortChoice,
+        profiles: &Path,
+    ) -> Result<(Child, String), Problem> {
+        let asked = match port {
+            PortChoice::Given(p) => Some(p),
+            PortChoice::Own => None,
+        };
         let mut cmd = Command::new(binary);
         let mut child = crate::process::die_with_parent(&mut cmd)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
+            .args(engine.driver_args(port))
+            .envs(engine.driver_env(profiles))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -162,15 +183,15 @@ impl ManagedDriver {
         let mut lines = BufReader::new(stdout).lines();
         let ready = tokio::time::timeout(START_TIMEOUT, async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("started successfully") {
-                    return true;
+                if let Some(port) = engine.listening(&line, asked) {
+                    return Some(port);
                 }
             }
-            false
+            None
         })
         .await;
-        if ready == Ok(true) {
-            // Keep draining chromedriver's output so it never blocks on a full pipe.
+        if let Ok(Some(port)) = ready {
+            // Keep draining the driver's output so it never blocks on a full pipe.
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             if let Some(err) = child.stderr.take() {
                 tokio::spawn(async move {
@@ -203,12 +224,29 @@ impl ManagedDriver {
         &self.url
     }
 
-    /// PID of chromedriver (tests kill it to simulate a crash).
+    /// The browser this driver drives.
+    pub fn engine(&self) -> &'static dyn Engine {
+        self.engine
+    }
+
+    /// Keep this driver's kill handle in `switch` until it stops.
+    pub fn arm(&mut self, switch: &KillSwitch) {
+        switch.arm(self.kill_handle());
+        self.switch = Some(switch.clone());
+    }
+
+    fn disarm(&mut self) {
+        if let Some(s) = self.switch.take() {
+            s.disarm(self.pgid);
+        }
+    }
+
+    /// PID of the driver (tests kill it to simulate a crash).
     pub fn pid(&self) -> Option<u32> {
         self.child.lock().ok()?.id()
     }
 
-    /// Has chromedriver exited (crashed, killed)? Its sessions are gone with it.
+    /// Has the driver exited (crashed, killed)? Its sessions are gone with it.
     pub fn has_exited(&self) -> bool {
         match self.child.lock() {
             Ok(mut c) => !matches!(c.try_wait(), Ok(None)),
@@ -231,9 +269,10 @@ impl ManagedDriver {
         }
     }
 
-    /// Stop chromedriver and every browser it started, whatever state they are in.
+    /// Stop the driver and every browser it started, whatever state they are in.
     pub async fn stop(mut self) {
         self.stopped = true;
+        self.disarm();
         if self.pgid > 0 {
             // SIGTERM first lets chromedriver close its browsers cleanly.
             // SAFETY: as in `KillHandle::kill_now`: integers only, and pgid > 0 is the group
@@ -255,6 +294,7 @@ impl ManagedDriver {
 impl Drop for ManagedDriver {
     fn drop(&mut self) {
         if !self.stopped {
+            self.disarm();
             self.kill_handle().kill_now();
         }
     }

@@ -128,6 +128,7 @@ pub trait PoolEvents: Send + Sync {
 pub struct Key {
     pub webdriver: String,
     pub headed: bool,
+    pub browser: super::BrowserKind,
 }
 
 /// A browser session and what it belongs to.

@@ -20,7 +20,9 @@
 /// with `pointer-events: none`, or in a frame gets no `point`.
 /// `origin` (`performance.timeOrigin` as a string) names the document: it changes when a
 /// new document loads, and [`PAGE_TIMINGS`] compares it.
-/// `net_error` is set on Chromium's own error page (connection refused, DNS, TLS, reset).
+/// `net_error` is set on the browser's own error page (connection refused, DNS, TLS, reset):
+/// Chromium's `ERR_…` code, or Firefox's `e=` code of `about:neterror` / `about:certerror`
+/// (where `location` still names the page asked for and `document.documentURI` the error).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
 pub const PROBE: &str = r#"
 const [strategy, expr, needle, prepare] = arguments;
@@ -39,6 +41,12 @@ if (location.protocol === 'chrome-error:') {
   // Chromium's own error page: the page could not be loaded at all.
   const code = document.querySelector('.error-code');
   out.net_error = (code && code.innerText.trim()) || 'the browser could not load the page';
+  return out;
+}
+if (/^about:(neterror|certerror)\?/.test(document.documentURI)) {
+  // Firefox's own error page.
+  const code = new URLSearchParams(document.documentURI.split('?')[1]).get('e');
+  out.net_error = code || 'the browser could not load the page';
   return out;
 }
 if (needle !== null) {
@@ -316,7 +324,8 @@ setTimeout(() => setTimeout(read, 0), 0);
 function read() {
 const origin = String(performance.timeOrigin);
 const nav = performance.getEntriesByType('navigation')[0];
-if (origin === seen || !nav || location.protocol === 'chrome-error:') {
+if (origin === seen || !nav || location.protocol === 'chrome-error:'
+    || /^about:(neterror|certerror)\?/.test(document.documentURI)) {
   done({ origin, nav: null });
   return;
 }

@@ -2,6 +2,9 @@
 //! Selenium Grid, a remote chromedriver), or a chromedriver we start, watch, and start again
 //! when it died. `run` and `serve` share it.
 //!
+//! A managed chromedriver serves every Chromium session. geckodriver serves one session per
+//! process, so a Firefox run gets a geckodriver of its own, which ends with its session.
+//!
 //! A run that was using a chromedriver when it died ends in `error` (the prober's fault);
 //! the next attempt gets a fresh chromedriver. After an attempt that errored, a chromedriver
 //! that no longer answers `/status` counts as dead too: a killed process closes its sockets
@@ -15,7 +18,8 @@ use std::time::Duration;
 
 use tokio::sync::Mutex;
 
-use super::driver::{KillSwitch, ManagedDriver, find_chromedriver, find_chromium};
+use super::driver::{KillSwitch, ManagedDriver, find_chromedriver};
+use super::engine::{BrowserKind, find_driver};
 use crate::outcome::{Outcome, Problem, Reason};
 use crate::result::RunResult;
 
@@ -86,17 +90,25 @@ impl Supervisor {
         self
     }
 
-    /// A WebDriver for one attempt, starting chromedriver if none is alive. `after_error`
-    /// (the attempt before this one errored) makes it check that a running one answers.
-    pub async fn lease(&self, after_error: bool) -> Result<Lease, Problem> {
-        let suspect = self.suspect.swap(false, Ordering::Relaxed) || after_error;
+    /// A WebDriver for one attempt of a `browser` journey, starting chromedriver if none is
+    /// alive (or a geckodriver of the run's own). `after_error` (the attempt before this one
+    /// errored) makes it check that a running chromedriver answers.
+    pub async fn lease(&self, browser: BrowserKind, after_error: bool) -> Result<Lease, Problem> {
+        let engine = browser.engine();
         match &self.source {
             Source::External(url) => Ok(Lease {
                 url: url.clone(),
                 driver: None,
                 browser_binary: None,
             }),
+            Source::Managed(_) if engine.sessions_per_driver() == Some(1) => {
+                let mut d = ManagedDriver::start_engine(engine, &find_driver(engine)?).await?;
+                tracing::debug!(url = d.url(), "{} started", engine.driver().name);
+                d.arm(&self.switch);
+                Ok(lease_of(Arc::new(d)))
+            }
             Source::Managed(slot) => {
+                let suspect = self.suspect.swap(false, Ordering::Relaxed) || after_error;
                 let mut slot = slot.lock().await;
                 if let Some(d) = slot.as_ref()
                     && !d.has_exited()
@@ -107,19 +119,22 @@ impl Supervisor {
                 if let Some(dead) = slot.take() {
                     tracing::warn!("chromedriver exited; starting a new one");
                     // Its browsers are lost with it: the runs still on them end in `error`.
-                    dead.kill_handle().kill_now();
-                    self.switch.disarm();
+                    let handle = dead.kill_handle();
+                    handle.kill_now();
+                    self.switch.disarm(handle.pgid());
                 }
-                let d = Arc::new(ManagedDriver::start(&find_chromedriver()?).await?);
+                let mut d = ManagedDriver::start_engine(engine, &find_driver(engine)?).await?;
                 tracing::info!(url = d.url(), "chromedriver started");
-                self.switch.arm(d.kill_handle());
+                d.arm(&self.switch);
+                let d = Arc::new(d);
                 *slot = Some(d.clone());
                 Ok(lease_of(d))
             }
         }
     }
 
-    /// Note how an attempt through this driver ended (an `error` makes it suspect), and
+    /// Note how an attempt through this driver ended (an `error` makes the chromedriver
+    /// suspect), and
     /// hand the result back.
     pub fn ended(&self, r: RunResult) -> RunResult {
         if r.outcome == Outcome::Error {
@@ -157,9 +172,12 @@ impl Supervisor {
         match Arc::try_unwrap(d) {
             Ok(d) => d.stop().await,
             // A run still holds it (it was cancelled and is closing): kill outright.
-            Err(shared) => shared.kill_handle().kill_now(),
+            Err(shared) => {
+                let handle = shared.kill_handle();
+                handle.kill_now();
+                self.switch.disarm(handle.pgid());
+            }
         }
-        self.switch.disarm();
     }
 
     /// PID of the managed chromedriver, if one runs (tests kill it).
@@ -174,8 +192,8 @@ impl Supervisor {
 fn lease_of(d: Arc<ManagedDriver>) -> Lease {
     Lease {
         url: d.url().to_string(),
+        browser_binary: d.engine().find_browser(),
         driver: Some(d),
-        browser_binary: find_chromium(),
     }
 }
 

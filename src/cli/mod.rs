@@ -26,12 +26,23 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub use crate::outcome::ExitCode;
 
+/// `--browser chromium|firefox`: run every journey in this browser, whatever its file says.
+pub fn parse_browser(s: &str) -> Result<crate::config::BrowserKind, String> {
+    crate::config::BrowserKind::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = crate::config::BrowserKind::ALL
+            .iter()
+            .map(|b| b.as_str())
+            .collect();
+        format!("'{s}' is not one of: {}", known.join(", "))
+    })
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "journeyprobe",
     version,
     about = "Drive a real browser through scripted user journeys and report whether users can still get through.",
-    long_about = "journeyprobe drives a real browser (Chromium through WebDriver) through scripted user \
+    long_about = "journeyprobe drives a real browser (Chromium or Firefox, through WebDriver) through scripted user \
 journeys — open the login page, sign in, reach the dashboard — and reports each run as success, \
 failure (the target misbehaved) or error (the prober could not measure).\n\n\
 Exit codes of run and validate: 0 all passed · 1 at least one target failure · \

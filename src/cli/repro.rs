@@ -30,6 +30,9 @@ pub struct Args {
     /// Use this WebDriver server instead of starting chromedriver here.
     #[arg(long, value_name = "URL")]
     pub webdriver: Option<String>,
+    /// Reproduce in this browser (chromium or firefox) instead of the one the run used.
+    #[arg(long, value_name = "BROWSER", value_parser = super::parse_browser)]
+    pub browser: Option<crate::config::BrowserKind>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = super::Format::Human)]
     pub format: super::Format,
@@ -49,13 +52,16 @@ pub async fn run(a: Args) -> ExitCode {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let journey = match load(a.run_id, &a.data_dir, a.env.as_deref()).await {
+    let mut journey = match load(a.run_id, &a.data_dir, a.env.as_deref()).await {
         Ok(j) => j,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::Usage;
         }
     };
+    if let Some(b) = a.browser {
+        journey.0.browser = b;
+    }
     let opts = Options {
         webdriver: a.webdriver,
         artifacts: Some(a.artifacts),

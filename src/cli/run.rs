@@ -39,6 +39,11 @@ pub struct Args {
     /// JOURNEYPROBE_CHROMEDRIVER or PATH and started on a free loopback port.
     #[arg(long, value_name = "URL")]
     pub webdriver: Option<String>,
+    /// Run every journey in this browser (chromium or firefox) instead of the one its file
+    /// names with `browser:` (default chromium). Firefox needs firefox-esr and geckodriver
+    /// (found through JOURNEYPROBE_GECKODRIVER or PATH; scripts/ensure-deps installs both).
+    #[arg(long, value_name = "BROWSER", value_parser = super::parse_browser)]
+    pub browser: Option<crate::config::BrowserKind>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -179,10 +184,16 @@ pub async fn run(args: Args) -> ExitCode {
     };
     let paths = super::default_paths(args.paths);
     let environment = args.env.as_deref();
-    let selection = match load_selected(&paths, &args.probes, args.only, environment, &ProcessEnv) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let mut selection =
+        match load_selected(&paths, &args.probes, args.only, environment, &ProcessEnv) {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+    if let Some(b) = args.browser {
+        for j in &mut selection.journeys {
+            j.browser = b;
+        }
+    }
     let step_summary = Files::step_summary_from_env();
     let mut files = match Files::open(
         args.junit.as_deref(),
@@ -372,9 +383,17 @@ pub async fn run_batch(
     let driver = Supervisor::new(opts.webdriver.clone()).with_kill_switch(interrupt.kill_switch());
     // The driver starts before the first run. No driver, no attempt: retrying cannot help,
     // the driver will not appear.
-    let started = tokio::select! {
-        l = driver.lease(false) => l.map(drop),
-        _ = cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted while starting chromedriver")),
+    // (A browser whose driver serves one session, Firefox, starts one per run instead.)
+    let shared = journeys
+        .iter()
+        .map(|j| j.browser)
+        .find(|b| b.engine().sessions_per_driver().is_none());
+    let started = match shared {
+        None => Ok(()),
+        Some(b) => tokio::select! {
+            l = driver.lease(b, false) => l.map(drop),
+            _ = cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted while starting chromedriver")),
+        },
     };
     if let Err(problem) = started {
         let results: Vec<ProbeRun> = journeys

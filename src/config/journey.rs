@@ -8,7 +8,9 @@ use marked_yaml::Node;
 use marked_yaml::types::MarkedMappingNode;
 
 use super::diag::{mapping_start, start_of};
-use super::model::{Action, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Isolation, Journey, Step};
+use super::model::{
+    Action, BrowserKind, DEFAULT_STEP_TIMEOUT, DEFAULT_TIMEOUT, Isolation, Journey, Step,
+};
 use super::reader::{Reader, is_probe_name, join, show};
 use super::schedule::{DEFAULT_JOURNEY_EVERY, Defaults, read_schedule};
 use super::steps::parse_step;
@@ -28,6 +30,7 @@ pub const TOP_KEYS: &[&str] = &[
     "every",
     "retries",
     "isolation",
+    "browser",
     "labels",
     "incident",
     "runbook",
@@ -48,6 +51,7 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "every",
     "retries",
     "isolation",
+    "browser",
     "labels",
     "incident",
     "runbook",
@@ -80,6 +84,7 @@ pub(super) fn read_journey(
         timeout.map_or(DEFAULT_STEP_TIMEOUT, |t| t.min(DEFAULT_STEP_TIMEOUT)),
     ));
     let isolation = read_isolation(r, root);
+    let browser = read_browser(r, root);
     let labels = root.get_node("labels").and_then(|n| read_labels(r, n));
     let incident = root.get_node("incident").map(|n| read_incident(r, n));
     let runbook = root.get_node("runbook").and_then(|n| read_runbook(r, n));
@@ -98,6 +103,7 @@ pub(super) fn read_journey(
         every: schedule.every,
         retries: schedule.retries,
         isolation: isolation?,
+        browser: browser?,
         labels: labels.unwrap_or_default(),
         incident: incident.unwrap_or_default(),
         runbook,
@@ -132,6 +138,31 @@ fn read_isolation(r: &mut Reader, root: &MarkedMappingNode) -> Option<Isolation>
             None
         }
     }
+}
+
+/// `browser: chromium | firefox` (default chromium).
+fn read_browser(r: &mut Reader, root: &MarkedMappingNode) -> Option<BrowserKind> {
+    let Some(node) = root.get_node("browser") else {
+        return Some(BrowserKind::default());
+    };
+    let value = r.literal(node, "browser")?;
+    let known = || {
+        BrowserKind::ALL
+            .iter()
+            .map(|b| b.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    BrowserKind::parse(&value).or_else(|| {
+        r.d.hint(
+            node.span(),
+            "browser",
+            format!("browser '{value}' is not one of: {}", known()),
+            "the browser the journey runs in; `--browser` on run, serve and repro overrides it"
+                .into(),
+        );
+        None
+    })
 }
 
 /// `Some(Some(d))` set and valid, `Some(None)` set and invalid, `None` absent.
@@ -471,6 +502,23 @@ mod tests {
         }
         // The secret's value is known to the redactor, and only there.
         assert_eq!(j.redactor.redact("pw-123"), crate::redact::MASK);
+    }
+
+    #[test]
+    fn browser_defaults_to_chromium_and_a_wrong_value_is_named() {
+        let steps = "steps:\n  - goto: http://127.0.0.1/\n";
+        let (j, _) = parse(&format!("name: a\n{steps}"));
+        assert_eq!(j.unwrap().browser, BrowserKind::Chromium);
+        let (j, _) = parse(&format!("name: a\nbrowser: firefox\n{steps}"));
+        assert_eq!(j.unwrap().browser, BrowserKind::Firefox);
+        let (j, problems) = parse(&format!("name: a\nbrowser: safari\n{steps}"));
+        assert!(j.is_none());
+        assert!(
+            problems.iter().any(|p| p.starts_with(
+                "j.yaml:2:10: browser: browser 'safari' is not one of: chromium, firefox"
+            )),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Journey {
     pub retries: u32,
     /// Whether a run may use a warm, reset browser from the pool.
     pub isolation: Isolation,
+    /// The browser it runs in (`browser:`, default chromium; `--browser` overrides).
+    pub browser: BrowserKind,
     pub labels: BTreeMap<String, String>,
     pub incident: Vec<String>,
     pub runbook: Option<String>,
@@ -45,6 +47,17 @@ pub struct Journey {
     pub file: PathBuf,
     /// Line and column of the journey's `name:` value.
     pub name_at: (usize, usize),
+}
+
+crate::closed::closed_set! {
+    /// A browser journeyprobe drives: a journey's `browser:` key and `--browser`. What
+    /// differs between them is `browser::engine`'s.
+    #[derive(Default, PartialOrd, Ord)]
+    pub enum BrowserKind {
+        #[default]
+        Chromium => "chromium",
+        Firefox => "firefox",
+    }
 }
 
 /// How a journey's runs are kept apart from each other.

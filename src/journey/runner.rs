@@ -16,8 +16,8 @@ use super::artifacts::{RunArtifacts, capture_failure};
 use super::steps::{StepCtx, execute};
 use std::sync::Arc;
 
+use crate::browser::BrowserOptions;
 use crate::browser::Session;
-use crate::browser::capabilities::{BrowserOptions, capabilities};
 use crate::browser::driver::{ManagedDriver, remove_profile};
 use crate::browser::pool::{Browser, Checkout, Key, Pool, Recycle};
 use crate::config::{Isolation, Journey, Step};
@@ -208,9 +208,11 @@ async fn open_browser(
     deadline: Instant,
     limit: Instant,
 ) -> Result<(Browser, bool), Problem> {
+    let engine = j.browser.engine();
     let key = Key {
         webdriver: env.webdriver.clone(),
         headed: env.interactive.headed,
+        browser: j.browser,
     };
     let fresh = j.isolation == Isolation::Fresh;
     let ticket = match &env.pool {
@@ -228,13 +230,19 @@ async fn open_browser(
     };
     // Removed with its browser unless a session takes it: also when the run is cancelled
     // while the session opens (this future is then dropped).
-    let mut profile = ProfileGuard(env.driver.as_ref().and_then(|d| d.new_profile_dir().ok()));
+    let mut profile = ProfileGuard(
+        env.driver
+            .as_ref()
+            .filter(|_| engine.wants_profile_dir())
+            .and_then(|d| d.new_profile_dir().ok()),
+    );
     let opts = BrowserOptions {
         binary: env.browser_binary.clone(),
         profile_dir: profile.0.clone(),
         headed: env.interactive.headed,
     };
-    let session = Session::start(&env.webdriver, capabilities(&opts), deadline, limit).await?;
+    let caps = engine.capabilities(&opts);
+    let session = Session::start_for(engine, &env.webdriver, caps, deadline, limit).await?;
     let (driver, profile) = (env.driver.clone(), profile.0.take());
     Ok(match ticket {
         Some(t) if !fresh => (Browser::pooled(t, session, key, driver, profile), false),

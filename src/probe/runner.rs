@@ -72,7 +72,7 @@ impl Runner<'_> {
         let lease = tokio::select! {
             biased;
             _ = self.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, self.stopping)),
-            l = tokio::time::timeout(j.timeout, self.driver.lease(after_error)) => l.unwrap_or_else(|_| Err(Problem::new(
+            l = tokio::time::timeout(j.timeout, self.driver.lease(j.browser, after_error)) => l.unwrap_or_else(|_| Err(Problem::new(
                 Reason::DriverStartFailed,
                 format!("no WebDriver within the journey's timeout {}", humantime::format_duration(j.timeout)),
             ))),
@@ -84,7 +84,8 @@ impl Runner<'_> {
         let env = RunEnv {
             webdriver: lease.url,
             driver: lease.driver,
-            pool: self.pool.clone(),
+            // A pooled session is reset through DevTools: a browser without it is not pooled.
+            pool: self.pool.clone().filter(|_| j.browser.engine().devtools()),
             browser_binary: lease.browser_binary,
             artifacts: self.artifacts.clone(),
             cancel: self.cancel.clone(),

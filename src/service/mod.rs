@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::browser::BrowserKind;
 use crate::browser::pool::{Pool, PoolSettings};
 use crate::browser::supervisor::Supervisor;
 use crate::check::CheckEnv;
@@ -184,7 +185,7 @@ impl Service {
             // turns ready and the first run is not late.
             let shared = svc.shared.clone();
             svc.background.spawn(async move {
-                if let Err(p) = shared.driver.lease(false).await {
+                if let Err(p) = shared.driver.lease(BrowserKind::Chromium, false).await {
                     tracing::error!("cannot start chromedriver: {}", p.message);
                 }
             });

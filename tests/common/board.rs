@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use journeyprobe::browser::Session;
-use journeyprobe::browser::capabilities::{BrowserOptions, capabilities};
 use journeyprobe::browser::driver::{
     ManagedDriver, find_chromedriver, find_chromium, processes_mentioning,
 };
+use journeyprobe::browser::{BrowserKind, BrowserOptions};
 use journeyprobe::config::Journey;
 use journeyprobe::config::file::{ParsedFile, parse_file};
 use journeyprobe::history::events::{EventKind, NewEvent};
@@ -44,9 +44,14 @@ impl Browser {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         let limit = Instant::now() + Duration::from_secs(600);
-        let session = Session::start(driver.url(), capabilities(&opts), deadline, limit)
-            .await
-            .unwrap_or_else(|p| panic!("a browser session opens: {}", p.message));
+        let session = Session::start(
+            driver.url(),
+            BrowserKind::Chromium.engine().capabilities(&opts),
+            deadline,
+            limit,
+        )
+        .await
+        .unwrap_or_else(|p| panic!("a browser session opens: {}", p.message));
         Browser {
             driver: Arc::new(driver),
             session,

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use super::Session;
 use super::page::Point;
 use crate::browser::classify::Classified;
-use crate::outcome::Reason;
+use crate::outcome::{Problem, Reason};
 
 impl Session {
     /// A Chrome DevTools Protocol command through chromedriver
@@ -19,6 +19,16 @@ impl Session {
         cmd: &'static str,
         params: Value,
     ) -> Result<Value, Classified> {
+        if !self.engine.devtools() {
+            // Not asked: the driver has no such route (geckodriver answers 405).
+            return Err(Classified {
+                problem: Problem::new(
+                    Reason::WebdriverError,
+                    format!("{cmd}: {} has no Chrome DevTools", self.engine.kind()),
+                ),
+                retryable: false,
+            });
+        }
         self.call(
             deadline,
             cmd,

@@ -23,6 +23,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::classify::{Classified, classify_cmd, classify_new_session};
+use super::engine::{BrowserKind, Engine};
 use crate::outcome::{Problem, Reason};
 
 /// The driver's script timeout outside a step's wait for its page (the W3C default).
@@ -56,6 +57,8 @@ impl Clock {
 }
 
 pub struct Session {
+    /// What differs about its browser.
+    engine: &'static dyn Engine,
     client: Client,
     /// The WebDriver session id (for vendor commands such as Chrome DevTools calls).
     id: String,
@@ -79,7 +82,19 @@ pub struct Session {
 
 impl Session {
     /// Open a session, giving up at `deadline`. No later command runs past `limit`.
+    /// (A Chromium session: see [`Session::start_for`] for another browser.)
     pub async fn start(
+        url: &str,
+        caps: Capabilities,
+        deadline: Instant,
+        limit: Instant,
+    ) -> Result<Self, Problem> {
+        Self::start_for(BrowserKind::Chromium.engine(), url, caps, deadline, limit).await
+    }
+
+    /// Open a session of `engine`'s browser with `caps` (from `engine.capabilities`).
+    pub async fn start_for(
+        engine: &'static dyn Engine,
         url: &str,
         caps: Capabilities,
         deadline: Instant,
@@ -105,6 +120,7 @@ impl Session {
             _ => String::new(),
         };
         Ok(Session {
+            engine,
             client,
             id,
             url: url.to_string(),
@@ -112,8 +128,13 @@ impl Session {
             limit,
             clock: Clock::default(),
             document: Mutex::new(None),
-            no_mouse_input: Default::default(),
+            no_mouse_input: std::sync::atomic::AtomicBool::new(!engine.devtools()),
         })
+    }
+
+    /// The browser this session drives.
+    pub fn engine(&self) -> &'static dyn Engine {
+        self.engine
     }
 
     /// Move the instant no command may outlive (a pooled session serves many runs).

@@ -9,7 +9,7 @@ use fantoccini::elements::Element;
 use tokio::time::Instant;
 
 use super::{POLL, StepCtx};
-use crate::browser::classify::{Classified, net_error_reason};
+use crate::browser::classify::Classified;
 use crate::browser::session::{Found, PageProbe, Prepare};
 use crate::config::Locator;
 use crate::outcome::{Problem, Reason};
@@ -78,7 +78,7 @@ pub(super) async fn poll_prepared<T>(
                 }
                 if let Some(code) = p.net_error {
                     return Err(Problem::new(
-                        net_error_reason(&code),
+                        ctx.session.engine().net_error_reason(&code),
                         format!("{what}: the browser could not load the page: {code}"),
                     ));
                 }

@@ -1,0 +1,327 @@
+//! Acceptance: the example journeys in real Firefox (Debian's firefox-esr) through real
+//! geckodriver, against the fault-lab site on loopback, from the same YAML files the
+//! Chromium suite runs (`--browser firefox`, or `browser: firefox` in the file). Each fault
+//! is caught with the same outcome, reason and step as in Chromium (tests/journeys.rs);
+//! where a message must differ (the browser's own network error code), the test says why.
+//! Every test also checks that no Firefox and no geckodriver outlived the run.
+
+mod common;
+
+use common::{Lab, PASSWORD, Scratch, json_results, show};
+use journeyprobe::faultlab::Faults;
+
+const LOGIN: &str = "journeys/login.yaml";
+
+/// Processes whose environment mentions `needle` (a geckodriver is started with its own
+/// `TMPDIR` inside the test's: its command line names no folder of ours).
+fn processes_with_env(needle: &str) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|e| String::from_utf8_lossy(&e).contains(needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Run `cmd`, then insist that neither a browser nor a driver of it is left.
+fn run(s: &Scratch, cmd: std::process::Command) -> std::process::Output {
+    let out = s.run(cmd);
+    let needle = format!("TMPDIR={}/journeyprobe-", s.tmp().display());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let left = processes_with_env(&needle);
+        if left.is_empty() {
+            return out;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "geckodriver left behind: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Run journeys/login.yaml in Firefox against the lab with `faults`.
+fn login_with(faults: Faults) -> (i32, serde_json::Value, Scratch) {
+    let lab = Lab::start();
+    lab.set(faults);
+    let s = Scratch::new();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            LOGIN,
+            "--browser",
+            "firefox",
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    let out = run(&s, cmd);
+    let results = json_results(&out);
+    assert_eq!(results.len(), 1, "{}", show(&out));
+    assert_eq!(results[0]["browser"], "firefox", "{:#}", results[0]);
+    (out.status.code().unwrap_or(-1), results[0].clone(), s)
+}
+
+fn assert_failed_at(code: i32, r: &serde_json::Value, step: u64, reason: &str) {
+    assert_eq!(code, 1, "{r:#}");
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["reason"], reason, "{r:#}");
+    assert_eq!(r["phase"]["phase"], "step", "{r:#}");
+    assert_eq!(r["phase"]["index"], step, "{r:#}");
+}
+
+#[test]
+fn example_login_passes_in_firefox_against_the_healthy_site() {
+    let (code, r, s) = login_with(Faults::default());
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["outcome"], "success", "{r:#}");
+    // Not pooled (its reset is DevTools): every run is a new session, and says so.
+    assert_eq!(r["session"], "new", "{r:#}");
+    let steps = r["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 9, "{r:#}");
+    assert!(steps.iter().all(|s| s["status"] == "passed"), "{r:#}");
+    // Navigation Timing is read in Firefox too.
+    assert!(steps[0]["page"]["ttfb_ms"].as_f64().is_some(), "{r:#}");
+    assert!(
+        s.artifact_files().is_empty(),
+        "a passing run leaves no artifacts"
+    );
+}
+
+#[test]
+fn a_journey_file_can_ask_for_firefox_and_sit_beside_a_chromium_one() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let login = std::fs::read_to_string(LOGIN).unwrap();
+    let ff = login
+        .replace("name: login\n", "name: login_firefox\nbrowser: firefox\n")
+        .replace("${env:BASE_URL:-http://127.0.0.1:8080}", "${env:BASE_URL}");
+    assert!(ff.contains("browser: firefox"));
+    let file = s.path().join("login_firefox.yaml");
+    std::fs::write(&file, ff).unwrap();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            LOGIN,
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let browsers: Vec<(String, String)> = json_results(&out)
+        .iter()
+        .map(|r| {
+            (
+                r["probe"].as_str().unwrap().to_string(),
+                r["browser"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        browsers,
+        [
+            ("login".to_string(), "chromium".to_string()),
+            ("login_firefox".to_string(), "firefox".to_string())
+        ],
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn button_in_its_background_colour_fails_assert_visible_with_low_contrast() {
+    let (code, r, s) = login_with(Faults {
+        invisible_submit: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 5, "low_contrast");
+    assert!(
+        r["message"].as_str().unwrap().contains("contrast 1:1"),
+        "{r:#}"
+    );
+    let names: Vec<String> = s
+        .artifact_files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // No console.json: that log is chromedriver's (`se/log`).
+    for want in ["screenshot.png", "page.html", "url.txt", "timeline.json"] {
+        assert!(
+            names.iter().any(|n| n == want),
+            "missing {want} in {names:?}"
+        );
+    }
+}
+
+#[test]
+fn unauthenticated_dashboard_fails_the_welcome_assertion() {
+    let (code, r, _s) = login_with(Faults {
+        unauthenticated_dashboard: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 8, "assertion_failed");
+    assert!(
+        r["message"].as_str().unwrap().contains("Please sign in"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn login_500_and_a_misrouted_dashboard_fail_with_http_error_page() {
+    let (code, r, _s) = login_with(Faults {
+        login_500: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 7, "http_error_page");
+    assert!(r["message"].as_str().unwrap().contains("HTTP 500"), "{r:#}");
+    let (code, r, _s) = login_with(Faults {
+        dashboard_404: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 7, "http_error_page");
+    assert!(r["message"].as_str().unwrap().contains("HTTP 404"), "{r:#}");
+}
+
+#[test]
+fn renamed_element_fails_with_element_not_found() {
+    let (code, r, _s) = login_with(Faults {
+        renamed_element: true,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 8, "element_not_found");
+}
+
+#[test]
+fn slow_responses_trip_the_step_timeout_of_the_first_navigation() {
+    let (code, r, _s) = login_with(Faults {
+        slow_ms: 12_000,
+        ..Faults::default()
+    });
+    assert_failed_at(code, &r, 1, "navigation_timeout");
+    assert!(
+        r["message"].as_str().unwrap().contains("within 10s"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn a_site_that_refuses_connections_fails_with_navigation_failed() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = Scratch::new();
+    let cmd = s.command(
+        &format!("http://127.0.0.1:{port}"),
+        &[
+            "run",
+            LOGIN,
+            "--browser",
+            "firefox",
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
+    );
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert_eq!(r["reason"], "navigation_failed", "{r:#}");
+    assert_eq!(r["phase"]["index"], 1, "{r:#}");
+    // The same reason as Chromium's; the code is Firefox's own (its about:neterror page
+    // says `connectionFailure` where Chromium's says ERR_CONNECTION_REFUSED).
+    assert!(
+        r["message"].as_str().unwrap().contains("connectionFailure"),
+        "{r:#}"
+    );
+}
+
+#[test]
+fn missing_geckodriver_names_how_to_install_it_and_exits_3() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN, "--browser", "firefox"]);
+    cmd.env(
+        "JOURNEYPROBE_GECKODRIVER",
+        s.path().join("no-such-geckodriver"),
+    );
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("driver_not_found"), "{stdout}");
+    assert!(stdout.contains("JOURNEYPROBE_GECKODRIVER"), "{stdout}");
+}
+
+#[test]
+fn an_unknown_browser_is_a_usage_error_naming_the_choices() {
+    let s = Scratch::new();
+    let out = s.run(s.command("http://127.0.0.1:1", &["run", LOGIN, "--browser", "safari"]));
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'safari' is not one of: chromium, firefox"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn secret_canary_appears_nowhere_in_firefox_either() {
+    let canary = r#"canary "7f3a\9c&2e%51 <secret>'"#;
+    let lab = Lab::with_password(canary);
+    let s = Scratch::new();
+    // Typed key by key here (no DevTools insertion): the secret passes through geckodriver.
+    let journey = s.path().join("leaky.yaml");
+    std::fs::write(
+        &journey,
+        "name: leaky\nbrowser: firefox\nstep_timeout: 2s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         secrets: { password: \"${env:LOGIN_PASSWORD}\" }\nsteps:\n\
+         \x20 - goto: ${base}/login\n\
+         \x20 - fill: { selector: \"#username\", value: \"${password}\" }\n\
+         \x20 - assert_text: { selector: \"#username\", equals: \"x${password}\" }\n",
+    )
+    .unwrap();
+    let arts = s.artifacts().display().to_string();
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &[
+            "-vv",
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    cmd.env("LOGIN_PASSWORD", canary);
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let all = show(&out);
+    assert!(!all.contains(canary), "secret leaked in output:\n{all}");
+    assert!(!all.contains("7f3a"), "part of the secret leaked:\n{all}");
+    let files = s.artifact_files();
+    assert!(files.iter().any(|f| f.ends_with("page.html")), "{files:?}");
+    for f in files {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        for part in [canary, "7f3a", "2e%51", "2e%2551"] {
+            assert!(!text.contains(part), "secret leaked in {}", f.display());
+        }
+    }
+    assert_ne!(canary, PASSWORD);
+}
