@@ -3,12 +3,30 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
+use journeyprobe::browser::driver::{REAPER_ARG, reap_after, start_reaper};
 use journeyprobe::cli::{Cli, Command, ExitCode, LogFormat, run};
 use journeyprobe::log_line::OneLine;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() == Some(std::ffi::OsStr::new(REAPER_ARG)) {
+        if let Some(parent) = args.next().and_then(|p| p.to_str()?.parse().ok()) {
+            reap_after(parent);
+        }
+        return;
+    }
     let cli = Cli::parse();
+    // Whatever ends this process, the browsers it started end with it (see start_reaper).
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Serve(_) | Command::Repro(_) | Command::Demo(_)
+    ) && let Err(e) = std::env::current_exe().and_then(|exe| start_reaper(&exe))
+    {
+        eprintln!(
+            "warning: cannot start the browser reaper ({e}); browsers may outlive a killed journeyprobe until its next start"
+        );
+    }
     // A service logs each run at info; one-shot commands print their own report and log
     // only what goes wrong.
     let quiet = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {

@@ -300,6 +300,67 @@ impl Drop for ManagedDriver {
     }
 }
 
+/// The argument that makes the journeyprobe binary a browser reaper (see [`start_reaper`]);
+/// `main.rs` answers it before parsing the command line, so it is in no `--help`.
+pub const REAPER_ARG: &str = "__reap-browsers";
+
+/// Start the second line of defence against browsers outliving us: a small process of our
+/// own binary (`exe`), in a process group of its own (a Ctrl-C to ours does not reach it),
+/// that waits for its stdin to close, which happens when this process ends, however it
+/// ends: SIGKILL and the OOM killer included. It then kills every process that still uses
+/// a profile folder of ours (`…/journeyprobe-<our pid>-…`: Chromium and Firefox, whose
+/// command lines name them) and removes the folders. A normal exit has cleaned up already,
+/// and the reaper finds nothing. The drivers themselves die with us (parent-death signal),
+/// and the start-up sweep ([`sweep_stale_profiles`]) stays as the third line.
+///
+/// The write end of the pipe stays open for the rest of the process (it is close-on-exec,
+/// so no driver or browser inherits it). Call it once, early, from the binary.
+pub fn start_reaper(exe: &Path) -> std::io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(exe)
+        .arg(REAPER_ARG)
+        .arg(std::process::id().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    // Kept open until we die; the reaper is reaped by init after it, never by us.
+    std::mem::forget(child.stdin.take());
+    std::mem::forget(child);
+    Ok(())
+}
+
+/// The reaper's side (`journeyprobe __reap-browsers <pid>`): wait for the parent to end, then
+/// kill what it left.
+pub fn reap_after(parent: i32) {
+    use std::io::Read;
+    let mut sink = [0u8; 64];
+    let mut stdin = std::io::stdin();
+    // EOF (or an error): the parent is gone.
+    while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+    let marker = std::env::temp_dir().join(format!("{PROFILES_PREFIX}{parent}-"));
+    // Twice: a browser starting a helper process at the moment of the first pass.
+    for _ in 0..2 {
+        kill_processes_using(&marker);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    remove_profiles_of(parent);
+}
+
+/// Remove the profile folders of journeyprobe `owner`.
+fn remove_profiles_of(owner: i32) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    let prefix = format!("{PROFILES_PREFIX}{owner}-");
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) && entry.path().is_dir() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Browsers of a journeyprobe that died without cleaning up (killed outright, so no
 /// teardown ran) keep running; their profile folders name the dead owner. Kill them and
 /// remove the folders.
