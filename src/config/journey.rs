@@ -21,28 +21,6 @@ pub const MIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Longest journey timeout.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 
-/// Every top-level key of a probe file.
-pub const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "timeout",
-    "step_timeout",
-    "every",
-    "retries",
-    "isolation",
-    "browser",
-    "labels",
-    "incident",
-    "runbook",
-    "depends_on",
-    "vars",
-    "envs",
-    "secrets",
-    "steps",
-    "checks",
-    "bpms",
-];
-
 /// Top-level keys that only make sense in a file that holds a journey.
 pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "description",
@@ -57,6 +35,35 @@ pub const JOURNEY_ONLY_KEYS: &[&str] = &[
     "runbook",
     "depends_on",
 ];
+
+/// Top-level keys besides `name` and the journey's own: the file's values and contents.
+const CONTENT_KEYS: &[&str] = &["vars", "envs", "secrets", "steps", "checks", "bpms"];
+
+/// Every top-level key of a probe file, in the order "expected one of" lists them: `name`,
+/// the journey's settings, then the contents. Built from the lists above, so a journey key
+/// added there is a known key too.
+pub const TOP_KEYS: &[&str] = &concat::<{ 1 + JOURNEY_ONLY_KEYS.len() + CONTENT_KEYS.len() }>([
+    &["name"],
+    JOURNEY_ONLY_KEYS,
+    CONTENT_KEYS,
+]);
+
+/// `parts` one after another, at compile time; `N` must be their total length.
+const fn concat<const N: usize>(parts: [&[&'static str]; 3]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut p) = (0, 0);
+    while p < parts.len() {
+        let mut j = 0;
+        while j < parts[p].len() {
+            out[i] = parts[p][j];
+            i += 1;
+            j += 1;
+        }
+        p += 1;
+    }
+    assert!(i == N, "N is not the total length of the parts");
+    out
+}
 
 /// The journey of a file whose vars and secrets are already read.
 pub(super) fn read_journey(
@@ -471,6 +478,16 @@ mod tests {
     fn parse(text: &str) -> (Option<Journey>, Vec<String>) {
         let (j, d) = parse_journey(Path::new("j.yaml"), text, &env());
         (j, d.items.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn top_keys_are_name_the_journey_keys_then_the_contents_in_that_order() {
+        // The order "expected one of" lists them in.
+        assert_eq!(
+            TOP_KEYS.join(", "),
+            "name, description, timeout, step_timeout, every, retries, isolation, browser, labels, \
+             incident, runbook, depends_on, vars, envs, secrets, steps, checks, bpms"
+        );
     }
 
     #[test]
