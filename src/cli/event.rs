@@ -38,7 +38,7 @@ pub struct Args {
     /// The events token serve was started with.
     #[arg(
         long,
-        env = "JOURNEYPROBE_EVENTS_TOKEN",
+        env = super::EVENTS_TOKEN_ENV,
         hide_env_values = true,
         value_name = "TOKEN"
     )]

@@ -26,6 +26,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub use crate::outcome::ExitCode;
 
+/// The variable that holds the events token: `serve` requires it on POST /api/v1/events,
+/// and `event` and `run --deploy` send it, so all three must read the same name.
+pub const EVENTS_TOKEN_ENV: &str = "JOURNEYPROBE_EVENTS_TOKEN";
+
 /// `--browser chromium|firefox`: run every journey in this browser, whatever its file says.
 pub fn parse_browser(s: &str) -> Result<crate::config::BrowserKind, String> {
     crate::config::BrowserKind::parse(s).ok_or_else(|| {

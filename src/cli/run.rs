@@ -473,7 +473,7 @@ async fn post_deploy(
         // When the smoke check began: right after the deploy, not after the check.
         at: Some(humantime::format_rfc3339_millis(started).to_string()),
     };
-    let token = std::env::var("JOURNEYPROBE_EVENTS_TOKEN").ok();
+    let token = std::env::var(super::EVENTS_TOKEN_ENV).ok();
     match super::event::post(url, token.as_deref(), &event).await {
         Ok(_) => {
             eprintln!("deploy event {id} posted to {url}");

@@ -71,7 +71,7 @@ pub struct Args {
     /// Bearer token that POST /api/v1/events requires (posting is refused without one).
     #[arg(
         long,
-        env = "JOURNEYPROBE_EVENTS_TOKEN",
+        env = super::EVENTS_TOKEN_ENV,
         hide_env_values = true,
         value_name = "TOKEN"
     )]
