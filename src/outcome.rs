@@ -107,10 +107,13 @@ crate::closed::closed_set! {
         WebdriverTimeout => "webdriver_timeout",
         /// The WebDriver server answered with something we could not interpret.
         WebdriverError => "webdriver_error",
-        /// No chromedriver binary could be found.
+        /// No driver binary (chromedriver, geckodriver) could be found.
         DriverNotFound => "driver_not_found",
-        /// chromedriver was found but did not start.
+        /// The driver (chromedriver, geckodriver) was found but did not start.
         DriverStartFailed => "driver_start_failed",
+        /// The journey's timeout ran out while most of it had gone to the browser starting
+        /// (a cold first start: profile, font cache): the prober's time, not the target's.
+        BrowserStartSlow => "browser_start_slow",
         /// The browser rejected a selector (invalid CSS or XPath): the probe file is wrong.
         InvalidSelector => "invalid_selector",
         /// The prober's own network is unusable (no connectivity, proxy failure, out of
@@ -145,9 +148,9 @@ impl Reason {
             | TlsExpired | TlsHostnameMismatch | TlsUntrusted | BucketNotFound
             | BucketAccessDenied | ObjectNotFound | ObjectMismatch => Outcome::Failure,
             WebdriverUnreachable | SessionNotCreated | SessionLost | WebdriverTimeout
-            | WebdriverError | DriverNotFound | DriverStartFailed | InvalidSelector
-            | ProberNetwork | ResolverUnavailable | NoTrustAnchors | ClockSkew
-            | ProbeMisconfigured | Cancelled => Outcome::Error,
+            | WebdriverError | DriverNotFound | DriverStartFailed | BrowserStartSlow
+            | InvalidSelector | ProberNetwork | ResolverUnavailable | NoTrustAnchors
+            | ClockSkew | ProbeMisconfigured | Cancelled => Outcome::Error,
         }
     }
 }

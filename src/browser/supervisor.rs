@@ -133,6 +133,60 @@ impl Supervisor {
         }
     }
 
+    /// Start `browser` once, off any run's clock: a driver, a session with a fresh profile,
+    /// a blank page, closed again. A browser's first start on a machine (font cache, shared
+    /// libraries read from disk, GPU and sandbox probing) takes several times longer than
+    /// the next ones; `serve` does this before its first runs so that start is not
+    /// charged to a journey. How long it took, or why it could not.
+    pub async fn warm_up(
+        &self,
+        browser: BrowserKind,
+        limit: Duration,
+    ) -> Result<Duration, Problem> {
+        let started = tokio::time::Instant::now();
+        let deadline = started + limit;
+        let lease = tokio::time::timeout_at(deadline, self.lease(browser, false))
+            .await
+            .map_err(|_| {
+                Problem::new(
+                    Reason::DriverStartFailed,
+                    "the driver did not start in time",
+                )
+            })??;
+        let engine = browser.engine();
+        let profile = lease
+            .driver
+            .as_ref()
+            .filter(|_| engine.wants_profile_dir())
+            .and_then(|d| d.new_profile_dir().ok());
+        let opts = super::BrowserOptions {
+            binary: lease.browser_binary.clone(),
+            profile_dir: profile.clone(),
+            headed: false,
+        };
+        let opened = super::Session::start_for(
+            engine,
+            &lease.url,
+            engine.capabilities(&opts),
+            deadline,
+            deadline + super::session::GRACE,
+        )
+        .await;
+        let result = match opened {
+            Ok(session) => {
+                let blank = session.client().goto("about:blank");
+                let _ = session.call(deadline, "warm-up page", blank).await;
+                let _ = session.close(deadline + super::session::GRACE).await;
+                Ok(started.elapsed())
+            }
+            Err(p) => Err(p),
+        };
+        if let Some(dir) = profile {
+            super::driver::remove_profile(&dir);
+        }
+        result
+    }
+
     /// Note how an attempt through this driver ended (an `error` makes the chromedriver
     /// suspect), and
     /// hand the result back.

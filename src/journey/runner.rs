@@ -154,6 +154,7 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
         b = open_browser(j, env, setup_deadline, at.commands) => b,
         _ = env.cancel.cancelled() => Err(Problem::new(Reason::Cancelled, "interrupted before the browser session opened")),
     };
+    let setup_took = start.elapsed();
     let mut teardown = None;
     let problem = match opened {
         Err(p) => {
@@ -163,7 +164,9 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
         Ok((browser, warm)) => {
             result.session = Some(SessionKind::of(warm).as_str());
             let session = &browser.session;
-            let problem = run_steps(j, env, obs, session, at.body, &mut arts, &mut result).await;
+            let problem = run_steps(j, env, obs, session, at.body, &mut arts, &mut result)
+                .await
+                .map(|(p, phase)| (slow_start(p, setup_took, j.timeout), phase));
             if let Some((p, _)) = &problem
                 && !session_is_gone(p.reason)
             {
@@ -516,6 +519,23 @@ fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
     }
 }
 
+/// A journey's timeout that ran out after a quarter or more of it went to opening the
+/// browser session (a cold first start) is the prober's: `browser_start_slow`, an error.
+fn slow_start(p: Problem, setup: Duration, timeout: Duration) -> Problem {
+    if p.reason == Reason::JourneyTimeout && setup >= timeout / 4 {
+        Problem::new(
+            Reason::BrowserStartSlow,
+            format!(
+                "{} — after the browser took {} of it to start: the prober's own time, not counted against the target",
+                p.message,
+                humantime::format_duration(Duration::from_millis(setup.as_millis() as u64))
+            ),
+        )
+    } else {
+        p
+    }
+}
+
 /// The timeline lists every artifact of the run, itself included.
 fn write_timeline(arts: &mut RunArtifacts, result: &mut RunResult) {
     if !arts.enabled() {
@@ -609,6 +629,27 @@ mod tests {
             let p = Problem::new(fault, "gone");
             assert_eq!(journey_deadline(p.clone(), true, S * 20), p);
         }
+    }
+
+    #[test]
+    fn a_journey_timeout_after_a_slow_browser_start_is_the_probers() {
+        let timeout = Duration::from_secs(30);
+        let ran_out = || Problem::new(Reason::JourneyTimeout, "the journey's timeout 30s ran out");
+        let p = slow_start(ran_out(), Duration::from_millis(12_300), timeout);
+        assert_eq!(p.reason, Reason::BrowserStartSlow);
+        assert_eq!(p.reason.class(), Outcome::Error);
+        assert!(
+            p.message.contains("the browser took 12s 300ms"),
+            "{}",
+            p.message
+        );
+        // A quick start leaves the timeout the target's.
+        let p = slow_start(ran_out(), Duration::from_millis(400), timeout);
+        assert_eq!(p.reason, Reason::JourneyTimeout);
+        // Only the journey's timeout: a step that failed on its own stays what it is.
+        let p = Problem::new(Reason::ElementNotFound, "no element");
+        let p = slow_start(p, Duration::from_secs(20), timeout);
+        assert_eq!(p.reason, Reason::ElementNotFound);
     }
 
     #[test]

@@ -119,6 +119,9 @@ impl Default for Settings {
 }
 
 /// State shared by every loop and run.
+/// Longest the warm-up before the first runs may take, per browser.
+const WARM_UP_LIMIT: Duration = Duration::from_secs(60);
+
 pub struct Shared {
     pub settings: Settings,
     pub metrics: Metrics,
@@ -177,16 +180,38 @@ impl Service {
             loops: Mutex::new(CancellationToken::new()),
             background: TaskTracker::new(),
         };
-        let warm = !plan.journeys.is_empty();
+        let mut browsers: Vec<BrowserKind> = plan.journeys.iter().map(|j| j.browser).collect();
+        browsers.sort();
+        browsers.dedup();
+        // Warm every browser the journeys use before their first runs: the first start on a
+        // machine is the prober's cost, not a journey's. The warm-up holds every browser slot
+        // meanwhile, so the first runs wait for it (a run that cannot start in its window is
+        // skipped and counted, never charged a cold start).
+        let slots = (!browsers.is_empty())
+            .then(|| {
+                svc.shared
+                    .browser_slots
+                    .clone()
+                    .try_acquire_many_owned(svc.shared.settings.browser_slots as u32)
+                    .ok()
+            })
+            .flatten();
         svc.install(plan);
         svc.spawn_housekeeping();
-        if warm {
-            // Start chromedriver now rather than on the first run's clock, so /readyz
-            // turns ready and the first run is not late.
+        if let Some(slots) = slots {
             let shared = svc.shared.clone();
             svc.background.spawn(async move {
-                if let Err(p) = shared.driver.lease(BrowserKind::Chromium, false).await {
-                    tracing::error!("cannot start chromedriver: {}", p.message);
+                let _held = slots;
+                for b in browsers {
+                    tracing::info!(browser = %b, "warming the browser before the first runs (its first start builds caches)");
+                    match shared.driver.warm_up(b, WARM_UP_LIMIT).await {
+                        Ok(took) => tracing::info!(
+                            browser = %b,
+                            "browser warm in {}",
+                            humantime::format_duration(Duration::from_millis(took.as_millis() as u64))
+                        ),
+                        Err(p) => tracing::error!(browser = %b, "cannot warm the browser: {}", p.message),
+                    }
                 }
             });
         }
