@@ -175,6 +175,10 @@ crate::closed::closed_set! {
 pub struct Problem {
     pub reason: Reason,
     pub message: String,
+    /// When a locator matched nothing: the nearest selectors and texts the page had instead,
+    /// as a journey file writes them (`#welcome-banner`, `text=Log out`), best first, at most
+    /// three; the message names them too. Empty for every other problem.
+    pub candidates: Vec<String>,
 }
 
 impl Problem {
@@ -182,6 +186,7 @@ impl Problem {
         Problem {
             reason,
             message: message.into(),
+            candidates: Vec::new(),
         }
     }
 }

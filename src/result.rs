@@ -241,6 +241,11 @@ pub struct RunResult {
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// A locator matched nothing: what the page had that comes closest (`#welcome-banner`,
+    /// `[name=email]`, `text=Log out`), best first, at most three, as a journey file writes
+    /// a locator. Absent when nothing on the page was close.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
     /// RFC 3339, UTC.
     pub started_at: String,
     pub duration_ms: f64,
@@ -288,6 +293,7 @@ impl RunResult {
             reason: None,
             message: None,
             phase: None,
+            candidates: Vec::new(),
             started_at: humantime::format_rfc3339_millis(started_at).to_string(),
             duration_ms: 0.0,
             steps: Vec::new(),
@@ -333,6 +339,7 @@ impl RunResult {
                 self.outcome = p.reason.class();
                 self.reason = Some(p.reason);
                 self.message = Some(p.message);
+                self.candidates = p.candidates;
                 self.phase = Some(phase);
             }
         }

@@ -152,6 +152,19 @@ fn renamed_element_fails_with_element_not_found() {
         ..Faults::default()
     });
     assert_failed_at(code, &r, 8, "element_not_found");
+    // What the refactor renamed it to, after the message as it always was.
+    let message = r["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            r##"no element matches "#welcome" (waited 10s); did you mean "#welcome-banner"?"##
+        ),
+        "{r:#}"
+    );
+    assert_eq!(
+        r["candidates"],
+        serde_json::json!(["#welcome-banner"]),
+        "{r:#}"
+    );
 }
 
 #[test]

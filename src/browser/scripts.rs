@@ -362,3 +362,59 @@ try {
 setTimeout(finish, waitMs);
 }
 "#;
+
+/// `candidates(max, max_len)` → `{ids, names, test_ids: [[attr, value]], texts}`: what a
+/// selector that matched nothing might have meant, read once after its wait failed (never
+/// while polling). `ids`, `names` and `test_ids` (`data-testid`, `data-test`, `data-test-id`,
+/// `data-cy`, `data-qa`) come from every element, hidden ones included; `texts` are the
+/// visible texts a `text=` locator matches (links, buttons, submit and button inputs,
+/// `[role=button]`, `[role=link]`, `summary`, `label`), whitespace collapsed. Each list holds
+/// at most `max` distinct values, none longer than `max_len`, and at most `20 * max`
+/// elements are looked at per list, so a huge page costs one bounded pass.
+pub const CANDIDATES: &str = r#"
+const [max, maxLen] = arguments;
+const TEST = ['data-testid', 'data-test', 'data-test-id', 'data-cy', 'data-qa'];
+const norm = (s) => String(s || '').replace(/\s+/g, ' ').trim();
+const visible = (el) => {
+  const r = el.getBoundingClientRect();
+  if (r.width <= 0 || r.height <= 0) return false;
+  if (el.checkVisibility) {
+    return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  }
+  const s = getComputedStyle(el);
+  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
+};
+const collect = (selector, valueOf) => {
+  const out = [];
+  const seen = new Set();
+  const all = document.querySelectorAll(selector);
+  const n = Math.min(all.length, 20 * max);
+  for (let i = 0; i < n && out.length < max; i++) {
+    const v = valueOf(all[i]);
+    const text = typeof v === 'string' ? v : (v && v[1]);
+    if (!text || text.length > maxLen) continue;
+    const key = typeof v === 'string' ? v : v.join('\u0000');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(v);
+  }
+  return out;
+};
+const testSelector = TEST.map((a) => '[' + a + ']').join(',');
+return {
+  ids: collect('[id]', (el) => el.getAttribute('id')),
+  names: collect('[name]', (el) => el.getAttribute('name')),
+  test_ids: collect(testSelector, (el) => {
+    const attr = TEST.find((a) => el.hasAttribute(a));
+    return [attr, el.getAttribute(attr)];
+  }),
+  texts: collect(
+    'a, button, input[type=submit], input[type=button], [role=button], [role=link], summary, label',
+    (el) => {
+      if (!visible(el)) return null;
+      const t = el.tagName === 'INPUT' ? el.value
+        : (el.innerText !== undefined ? el.innerText : el.textContent);
+      return norm(t);
+    }),
+};
+"#;

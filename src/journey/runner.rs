@@ -467,8 +467,12 @@ fn conclude(
     problem: Option<(Problem, Phase)>,
     teardown: Option<Problem>,
 ) {
-    let problem =
-        problem.map(|(p, phase)| (Problem::new(p.reason, j.redactor.redact(&p.message)), phase));
+    let redacted = |p: Problem| Problem {
+        message: j.redactor.redact(&p.message),
+        candidates: p.candidates.iter().map(|c| j.redactor.redact(c)).collect(),
+        ..p
+    };
+    let problem = problem.map(|(p, phase)| (redacted(p), phase));
     result.conclude(problem);
     if let Some(e) = teardown {
         result.teardown_error = Some(j.redactor.redact(&e.message));
@@ -510,10 +514,14 @@ impl StepWindow {
 fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
     if cut_short && p.reason.class() == Outcome::Failure {
         let t = humantime::format_duration(timeout);
-        Problem::new(
-            Reason::JourneyTimeout,
-            format!("the journey's timeout {t} ran out: {}", p.message),
-        )
+        // What the page had instead of a missing element is still worth showing.
+        Problem {
+            candidates: p.candidates,
+            ..Problem::new(
+                Reason::JourneyTimeout,
+                format!("the journey's timeout {t} ran out: {}", p.message),
+            )
+        }
     } else {
         p
     }

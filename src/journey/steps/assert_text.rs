@@ -12,7 +12,7 @@ pub(super) async fn assert_text(
 ) -> Result<(), Problem> {
     let what = format!("assert text of {target}");
     poll(ctx, &what, Some(target), None, |p| match &p.found {
-        None => Check::NotYet(Problem::new(
+        None => Check::Missing(Problem::new(
             Reason::ElementNotFound,
             format!("no element matches {target}"),
         )),

@@ -25,7 +25,7 @@ pub(super) async fn assert_visible(
     let what = format!("assert {target} visible");
     loop {
         let el = poll(ctx, &what, Some(target), None, |p| match &p.found {
-            None => Check::NotYet(Problem::new(
+            None => Check::Missing(Problem::new(
                 Reason::ElementNotFound,
                 format!("no element matches {target}"),
             )),

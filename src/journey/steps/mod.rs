@@ -22,6 +22,7 @@ mod press;
 mod screenshot;
 mod select;
 mod settle;
+mod suggest;
 mod wait;
 mod wait_for;
 

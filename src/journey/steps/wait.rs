@@ -2,6 +2,8 @@
 //! until a condition holds or the step's deadline passes, every [`POLL`](super::POLL).
 //! While waiting, a page served with HTTP status >= 400 ends the step at once with
 //! `http_error_page`, and Chromium's error page with the reason its network error names.
+//! A wait that ends because its locator still matches nothing looks once, then, for what
+//! the page has instead ([`super::suggest`]).
 
 use std::time::Duration;
 
@@ -18,6 +20,9 @@ use crate::outcome::{Problem, Reason};
 pub(super) enum Check<T> {
     Ready(T),
     NotYet(Problem),
+    /// Not met because the locator matches nothing: at the deadline, the problem also says
+    /// what the page has that comes closest.
+    Missing(Problem),
 }
 
 impl<T> Check<T> {
@@ -25,6 +30,7 @@ impl<T> Check<T> {
         match self {
             Check::Ready(v) => Check::Ready(f(v)),
             Check::NotYet(p) => Check::NotYet(p),
+            Check::Missing(p) => Check::Missing(p),
         }
     }
 }
@@ -63,6 +69,8 @@ pub(super) async fn poll_prepared<T>(
     mut check: impl FnMut(&PageProbe) -> Check<T>,
 ) -> Result<T, Problem> {
     let mut last: Problem;
+    // The last probe saw a page on which the locator matches nothing.
+    let mut missing: bool;
     loop {
         match ctx
             .session
@@ -91,20 +99,26 @@ pub(super) async fn poll_prepared<T>(
                         ),
                     ));
                 }
-                match check(&p) {
+                (last, missing) = match check(&p) {
                     Check::Ready(v) => return Ok(v),
-                    Check::NotYet(problem) => last = problem,
-                }
+                    Check::NotYet(problem) => (problem, false),
+                    Check::Missing(problem) => (problem, true),
+                };
             }
             Err(Classified {
                 retryable: true,
                 problem,
-            }) => last = problem,
+            }) => (last, missing) = (problem, false),
             Err(c) => return Err(c.problem),
         }
         let now = Instant::now();
         if now >= ctx.deadline {
-            return Err(timed_out(ctx, last));
+            let last = timed_out(ctx, last);
+            return Err(match (missing, locator) {
+                // Once, now that the wait is over: never a cost of polling.
+                (true, Some(target)) => super::suggest::instead(ctx, target, last).await,
+                _ => last,
+            });
         }
         // Waiting for the page, not the prober's own time.
         ctx.session
@@ -116,7 +130,7 @@ pub(super) async fn poll_prepared<T>(
 /// The element a probe found, when it is there, visible and enabled.
 pub(super) fn ready<'p>(what: &str, target: &Locator, p: &'p PageProbe) -> Check<&'p Found> {
     match &p.found {
-        None => Check::NotYet(Problem::new(
+        None => Check::Missing(Problem::new(
             Reason::ElementNotFound,
             format!("{what}: no element matches {target}"),
         )),

@@ -13,7 +13,10 @@ pub(super) async fn wait_for(ctx: &StepCtx<'_>, cond: &WaitCondition) -> Result<
             poll(ctx, &what, Some(l), None, |p| match &p.found {
                 Some(f) if f.visible => Check::Ready(()),
                 Some(_) => timeout(format!("{l} is present but not visible")),
-                None => timeout(format!("no element matches {l}")),
+                None => Check::Missing(Problem::new(
+                    Reason::StepTimeout,
+                    format!("no element matches {l}"),
+                )),
             })
             .await
         }
