@@ -2,6 +2,26 @@
 //! answers a whole question at once — where is the element, is it usable, what is the page's
 //! HTTP status — so a step costs few WebDriver round trips.
 
+/// Is an element rendered where a person could see it (connected, with a box, not hidden by
+/// `visibility`, `display` or `opacity`)? One definition, pasted into every script that
+/// needs it ([`PROBE`], [`CANDIDATES`]).
+macro_rules! visible_js {
+    () => {
+        r#"
+const visible = (el) => {
+  if (!el.isConnected) return false;
+  const r = el.getBoundingClientRect();
+  if (r.width <= 0 || r.height <= 0) return false;
+  if (el.checkVisibility) {
+    return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+  }
+  const s = getComputedStyle(el);
+  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
+};
+"#
+    };
+}
+
 /// `probe(strategy, expr, needle, prepare)` → page facts plus, when `strategy` is set, the
 /// first matching element (preferring a visible one) and its state:
 /// `{href, title, status, text_found,
@@ -24,7 +44,8 @@
 /// Chromium's `ERR_…` code, or Firefox's `e=` code of `about:neterror` / `about:certerror`
 /// (where `location` still names the page asked for and `document.documentURI` the error).
 /// `status` is the HTTP status of the current document (Navigation Timing), 0 if unknown.
-pub const PROBE: &str = r#"
+pub const PROBE: &str = concat!(
+    r#"
 const [strategy, expr, needle, prepare] = arguments;
 const nav = performance.getEntriesByType('navigation')[0];
 const out = {
@@ -52,17 +73,9 @@ if (/^about:(neterror|certerror)\?/.test(document.documentURI)) {
 if (needle !== null) {
   out.text_found = !!document.body && document.body.innerText.includes(needle);
 }
-const visible = (el) => {
-  if (!el.isConnected) return false;
-  const r = el.getBoundingClientRect();
-  if (r.width <= 0 || r.height <= 0) return false;
-  if (el.checkVisibility) {
-    return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
-  }
-  const s = getComputedStyle(el);
-  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
-};
-const textOf = (el) => ((el.innerText !== undefined ? el.innerText : el.textContent) || '').trim();
+"#,
+    visible_js!(),
+    r#"const textOf = (el) => ((el.innerText !== undefined ? el.innerText : el.textContent) || '').trim();
 const find = () => {
   if (strategy === 'css') return Array.from(document.querySelectorAll(expr));
   if (strategy === 'xpath') {
@@ -143,7 +156,8 @@ if (strategy !== null) {
   }
 }
 return out;
-"#;
+"#
+);
 
 /// `check_visible(el, min_contrast)` → `{ok, reason, detail, contrast, fg, bg}` where
 /// `reason` is `not_visible`, `covered` or `low_contrast` when `ok` is false.
@@ -371,20 +385,14 @@ setTimeout(finish, waitMs);
 /// `[role=button]`, `[role=link]`, `summary`, `label`), whitespace collapsed. Each list holds
 /// at most `max` distinct values, none longer than `max_len`, and at most `20 * max`
 /// elements are looked at per list, so a huge page costs one bounded pass.
-pub const CANDIDATES: &str = r#"
+pub const CANDIDATES: &str = concat!(
+    r#"
 const [max, maxLen] = arguments;
 const TEST = ['data-testid', 'data-test', 'data-test-id', 'data-cy', 'data-qa'];
 const norm = (s) => String(s || '').replace(/\s+/g, ' ').trim();
-const visible = (el) => {
-  const r = el.getBoundingClientRect();
-  if (r.width <= 0 || r.height <= 0) return false;
-  if (el.checkVisibility) {
-    return el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
-  }
-  const s = getComputedStyle(el);
-  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
-};
-const collect = (selector, valueOf) => {
+"#,
+    visible_js!(),
+    r#"const collect = (selector, valueOf) => {
   const out = [];
   const seen = new Set();
   const all = document.querySelectorAll(selector);
@@ -417,4 +425,5 @@ return {
       return norm(t);
     }),
 };
-"#;
+"#
+);
