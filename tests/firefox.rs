@@ -338,3 +338,45 @@ fn secret_canary_appears_nowhere_in_firefox_either() {
     }
     assert_ne!(canary, PASSWORD);
 }
+
+#[test]
+fn serve_runs_its_journeys_in_firefox_with_browser_firefox() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let probes = s.path().join("probes");
+    std::fs::create_dir_all(&probes).unwrap();
+    std::fs::write(
+        probes.join("login.yaml"),
+        "name: login\nevery: 6s\ntimeout: 5s\nvars: { base: \"${env:BASE_URL}\" }\n\
+         secrets: { password: \"${env:LOGIN_PASSWORD}\" }\nsteps:\n\
+         \x20 - goto: ${base}/login\n\
+         \x20 - fill: { selector: \"#username\", value: \"probe@example.com\" }\n\
+         \x20 - fill: { selector: \"#password\", value: \"${password}\" }\n\
+         \x20 - click: \"button[type=submit]\"\n\
+         \x20 - assert_text: { selector: \"#welcome\", contains: \"Welcome\" }\n",
+    )
+    .unwrap();
+    let mut serve = common::serve::Served::start(
+        &s,
+        &lab.base_url(),
+        &s.path().join("data"),
+        &[probes.to_str().unwrap(), "--browser", "firefox"],
+    );
+    serve.wait_for("two successes", std::time::Duration::from_secs(60), |m| {
+        m.count(
+            "journeyprobe_runs_total",
+            &[("probe", "login"), ("outcome", "success")],
+        ) >= 2.0
+    });
+    let (status, _, body) = serve.get("/api/v1/runs?probe=login&limit=5", None);
+    assert_eq!(status, 200, "{body}");
+    let runs: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let text = runs.to_string();
+    assert!(text.contains(r#""browser":"firefox""#), "{text}");
+    assert!(!text.contains(r#""browser":"chromium""#), "{text}");
+    serve.signal(libc::SIGTERM);
+    let status = serve.wait_exit(std::time::Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0), "{}", serve.log_text());
+    drop(serve);
+    s.assert_no_leftovers();
+}

@@ -121,6 +121,7 @@ async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
         ..Settings::default()
     };
     let resolved = Resolved {
+        browser: None,
         paths: vec![probes],
         environment: None,
         listen: addr,

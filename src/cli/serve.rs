@@ -54,6 +54,10 @@ pub struct Args {
     /// Use this WebDriver server instead of starting chromedriver here.
     #[arg(long, value_name = "URL")]
     pub webdriver: Option<String>,
+    /// Run every journey in this browser (chromium or firefox) instead of the one its file
+    /// names with `browser:` (also after a reload).
+    #[arg(long, value_name = "BROWSER", value_parser = super::parse_browser)]
+    pub browser: Option<crate::config::BrowserKind>,
     /// How long runs in flight may take to finish on SIGTERM before they are cancelled.
     /// [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -93,7 +97,11 @@ pub async fn run(args: Args) -> ExitCode {
         None => ServeFile::default(),
     };
     let resolved = resolve(args, file);
-    let plan = match load_plan(&resolved.paths, resolved.environment.as_deref()) {
+    let plan = match load_plan(
+        &resolved.paths,
+        resolved.environment.as_deref(),
+        resolved.browser,
+    ) {
         Ok(p) => p,
         Err(problems) => {
             for p in &problems {
@@ -162,7 +170,7 @@ pub(super) async fn serve(
         })
     };
     while signals.next().await == Sig::Reload {
-        reload(&svc, &r.paths, r.environment.clone()).await;
+        reload(&svc, &r.paths, r.environment.clone(), r.browser).await;
     }
     let urgent = CancellationToken::new();
     let watcher = {
@@ -187,10 +195,16 @@ pub(super) async fn serve(
     ExitCode::Passed
 }
 
-async fn reload(svc: &Service, paths: &[PathBuf], environment: Option<String>) {
+async fn reload(
+    svc: &Service,
+    paths: &[PathBuf],
+    environment: Option<String>,
+    browser: Option<crate::config::BrowserKind>,
+) {
     let paths = paths.to_vec();
     let loaded =
-        tokio::task::spawn_blocking(move || load_plan(&paths, environment.as_deref())).await;
+        tokio::task::spawn_blocking(move || load_plan(&paths, environment.as_deref(), browser))
+            .await;
     match loaded {
         Ok(Ok(plan)) => {
             tracing::info!(
@@ -218,11 +232,20 @@ async fn reload(svc: &Service, paths: &[PathBuf], environment: Option<String>) {
     }
 }
 
+/// The plan of the probe files, every journey in `browser` when `--browser` is given.
 fn load_plan(
     paths: &[PathBuf],
     environment: Option<&str>,
+    browser: Option<crate::config::BrowserKind>,
 ) -> Result<Plan, Vec<config::Diagnostic>> {
-    config::load_for(paths, &ProcessEnv, environment).map(Plan::from_loaded)
+    config::load_for(paths, &ProcessEnv, environment).map(|mut loaded| {
+        if let Some(b) = browser {
+            for j in &mut loaded.journeys {
+                j.browser = b;
+            }
+        }
+        Plan::from_loaded(loaded)
+    })
 }
 
 /// After a restart, the last-success gauges come from history, not from zero.
@@ -241,6 +264,8 @@ async fn restore(history: &History, metrics: &Metrics) {
 pub(super) struct Resolved {
     pub paths: Vec<PathBuf>,
     pub environment: Option<String>,
+    /// `--browser`: every journey in this browser.
+    pub browser: Option<crate::config::BrowserKind>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub settings: Settings,
@@ -301,6 +326,7 @@ fn resolve(a: Args, f: ServeFile) -> Resolved {
     };
     Resolved {
         paths,
+        browser: a.browser,
         environment: a.env.or(f.env),
         listen: a
             .listen
