@@ -110,6 +110,11 @@ fn a_killed_serve_takes_its_browsers_with_it() {
     std::fs::write(probes.join("waits.yaml"), WAITS).unwrap();
     let data = s.path().join("data");
     let mut serve = Served::start(&s, &lab.base_url(), &data, &[probes.to_str().unwrap()]);
+    // Past the warm-up's own browser (opened and closed before the first run): the
+    // journey's is in its long wait.
+    serve.wait_for("the journey in flight", Duration::from_secs(60), |m| {
+        m.count("journeyprobe_webdriver_sessions_in_use", &[]) >= 1.0
+    });
     until_browsing(&s, "chromium", &mut serve.child);
     let child = std::mem::replace(
         &mut serve.child,
