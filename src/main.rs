@@ -28,8 +28,9 @@ fn main() {
         );
     }
     // A service logs each run at info; one-shot commands print their own report and log
-    // only what goes wrong.
-    let quiet = if matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
+    // only what goes wrong. So does the demo: its own lines (progress, the try-it commands,
+    // each failure with its repro line) would scroll away under a log line per run.
+    let quiet = if matches!(cli.command, Command::Serve(_)) {
         "info"
     } else {
         "warn"

@@ -3,13 +3,19 @@
 //! checks they stand on every few seconds, and the board, which shows the lab's fault
 //! switches: break the site and watch a BPM leave its band. Ctrl-C stops everything.
 //!
+//! It says what it is doing (lab, board, the browser's first start) and prints, under the
+//! board's address, commands to paste (`try_it`); while it runs it tells of journeys that
+//! start failing, each with its `repro` line (`watch`).
+//!
 //! The probe files it serves are written to `<data-dir>/probes/`: the shipped examples
 //! (embedded in the binary) with a demo schedule, the lab's address and the demo password
 //! (a `${file:…}` secret), and a checks file for what the lab runs.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use try_it::TryIt;
 
 use super::ExitCode;
 use super::serve::{Resolved, Signals, serve};
@@ -17,7 +23,13 @@ use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, FaultLabOptions, backends};
 use crate::history::History;
 use crate::service::{Plan, Settings};
 
-/// The example journeys, as shipped in `journeys/`.
+mod try_it;
+mod watch;
+
+/// The demo password's file, in the probe folder (a `${file:…}` secret of the journeys).
+const PASSWORD_FILE: &str = "password.secret";
+
+/// The example journeys, as shipped in `journeys/`; login first.
 const EMBEDDED: &[(&str, &str)] = &[
     ("login.yaml", include_str!("../../journeys/login.yaml")),
     ("search.yaml", include_str!("../../journeys/search.yaml")),
@@ -25,7 +37,9 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "\
-Open the board URL it prints. The login BPM sits in its band; tick a switch in the board's \
+It prints what it is doing, the board URL, and the commands to try next: the shipped login \
+journey run once against its lab, and repro of a failed run (each failure prints its own repro \
+line). Open the board URL. The login BPM sits in its band; tick a switch in the board's \
 fault-lab panel (say, \"sign-in answers 500\") and within two runs the login tile turns \
 below band, with the failed runs one click away. Untick it and the BPM recovers.")]
 pub struct Args {
@@ -49,6 +63,8 @@ pub async fn run(args: Args) -> ExitCode {
         eprintln!("error: --every must be at least 5s: a journey needs time to run");
         return ExitCode::Usage;
     }
+    let started = Instant::now();
+    say!("demo: starting the fault lab (the site, its S3 and DNS servers)…");
     let opts = FaultLabOptions {
         backends: true,
         ..FaultLabOptions::default()
@@ -60,20 +76,52 @@ pub async fn run(args: Args) -> ExitCode {
             return ExitCode::ProberError;
         }
     };
-    let code = run_with(&args, &lab).await;
+    say!(
+        "fault lab:  {} ({}; up in {:.1} s)",
+        lab.base_url(),
+        backends_line(
+            lab.s3_endpoint().await.is_some(),
+            lab.dns_addr().await.is_some()
+        ),
+        started.elapsed().as_secs_f64()
+    );
+    let code = run_with(&args, &lab, started).await;
     lab.shutdown().await;
     code
 }
 
-async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
-    let probes = args.data_dir.join("probes");
-    if let Err(e) = write_probes(&probes, lab, args.every).await {
-        eprintln!(
-            "error: cannot write the demo's probe files in {}: {e}",
-            probes.display()
-        );
-        return ExitCode::Usage;
+/// Which of the lab's servers run, and what to do about one that does not.
+fn backends_line(s3: bool, dns: bool) -> String {
+    let missing: Vec<&str> = [(s3, "S3 (moto_server)"), (dns, "DNS (dnsmasq)")]
+        .into_iter()
+        .filter_map(|(up, name)| (!up).then_some(name))
+        .collect();
+    if missing.is_empty() {
+        "with its S3 and DNS servers".into()
+    } else {
+        format!(
+            "without {}: not installed, scripts/ensure-deps installs it; the checks on it are left out",
+            missing.join(" or ")
+        )
     }
+}
+
+async fn run_with(args: &Args, lab: &FaultLab, started: Instant) -> ExitCode {
+    let probes = args.data_dir.join("probes");
+    let journey = match write_probes(&probes, lab, args.every).await {
+        Ok(()) => shipped_login(&args.data_dir),
+        Err(e) => Err(e),
+    };
+    let journey = match journey {
+        Ok(j) => j,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write the demo's probe files in {}: {e}",
+                probes.display()
+            );
+            return ExitCode::Usage;
+        }
+    };
     let plan = match crate::config::load(std::slice::from_ref(&probes), &crate::config::ProcessEnv)
     {
         Ok(l) => Plan::from_loaded(l),
@@ -84,6 +132,13 @@ async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
             return ExitCode::ProberError;
         }
     };
+    say!(
+        "probes:     {} ({} journeys, {} checks, every {})",
+        probes.display(),
+        plan.journeys.len(),
+        plan.checks.len(),
+        humantime::format_duration(args.every)
+    );
     let history = match History::open(&args.data_dir) {
         Ok(h) => h,
         Err(e) => {
@@ -106,14 +161,21 @@ async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
         return ExitCode::ProberError;
     };
     let addr = listener.local_addr().unwrap_or(args.listen);
-    say!("fault lab:  {}", lab.base_url());
-    say!("board:      http://{addr}/");
-    say!("metrics:    http://{addr}/metrics");
+    let board = format!("http://{addr}/");
+    say!("board:      {board}");
+    say!("metrics:    {board}metrics");
+    let try_it = try_it(lab, &journey, &probes, &args.data_dir);
+    say!("");
+    for line in try_it.block(&board, &cwd()) {
+        say!("{line}");
+    }
+    say!("");
     say!(
-        "probes:     {} (every {}); Ctrl-C stops everything",
-        probes.display(),
-        humantime::format_duration(args.every)
+        "demo: warming the browser: the first journey runs start Chromium (on a cold machine its \
+         first start takes up to a minute; the journey tiles fill in after it). Ctrl-C stops everything."
     );
+    let seen = watch::newest_id(&history).await;
+    let narrator = tokio::spawn(watch::watch(history.clone(), seen, started, try_it));
     let settings = Settings {
         webdriver: args.webdriver.clone(),
         artifacts: Some(args.data_dir.join("artifacts")),
@@ -128,14 +190,50 @@ async fn run_with(args: &Args, lab: &FaultLab) -> ExitCode {
         data_dir: args.data_dir.clone(),
         settings,
     };
-    serve(resolved, plan, history, listener, &mut signals).await
+    let code = serve(resolved, plan, history, listener, &mut signals).await;
+    narrator.abort();
+    code
+}
+
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn try_it(lab: &FaultLab, journey: &Path, probes: &Path, data_dir: &Path) -> TryIt {
+    let cwd = cwd();
+    let abs = |p: &Path| cwd.join(p);
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("journeyprobe"));
+    TryIt::new(
+        &exe,
+        &cwd,
+        &lab.base_url(),
+        &abs(journey),
+        &abs(&probes.join(PASSWORD_FILE)),
+        &abs(data_dir),
+    )
+}
+
+/// The shipped login journey for the try-it line: `journeys/login.yaml` when the demo runs
+/// in a checkout whose file is the one built in, else a verbatim copy under the data folder.
+fn shipped_login(data_dir: &Path) -> std::io::Result<PathBuf> {
+    let (name, text) = EMBEDDED[0];
+    let checkout = Path::new("journeys").join(name);
+    if std::fs::read_to_string(&checkout).is_ok_and(|t| t == text) {
+        return Ok(checkout);
+    }
+    let dir = data_dir.join("journeys");
+    std::fs::create_dir_all(&dir)?;
+    for (name, text) in EMBEDDED {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(dir.join(name))
 }
 
 /// The examples with the demo's schedule and the lab's address, the password as a file
 /// secret, and the checks of what the lab runs.
 async fn write_probes(dir: &Path, lab: &FaultLab, every: Duration) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let secret = dir.join("password.secret");
+    let secret = dir.join(PASSWORD_FILE);
     std::fs::write(&secret, DEFAULT_PASSWORD)?;
     let timeout = every * 4 / 5;
     for (name, text) in EMBEDDED {
@@ -169,7 +267,7 @@ fn demo_journey(text: &str, base: &str, every: Duration, timeout: Duration) -> S
                 .trim_start()
                 .starts_with("password: ${env:LOGIN_PASSWORD}") =>
             {
-                "  password: ${file:password.secret}".to_string()
+                format!("  password: ${{file:{PASSWORD_FILE}}}")
             }
             l => l.to_string(),
         };
