@@ -44,10 +44,11 @@ fn until_browsing(s: &Scratch, program: &str, child: &mut Child) {
 /// SIGKILL `child`, then insist that nothing of ours is left within a few seconds.
 fn kill_and_expect_no_browsers(s: &Scratch, mut child: Child) {
     let before = live_processes_mentioning(&s.tmp().display().to_string());
-    assert!(!before.is_empty());
     // SAFETY: a plain signal to the PID of a child we spawned and have not reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
+    // Asserted after the kill: a failed test must not leave the journeyprobe running.
+    assert!(!before.is_empty());
     let gone_by = Instant::now() + Duration::from_secs(5);
     loop {
         let left = live_processes_mentioning(&s.tmp().display().to_string());
@@ -86,9 +87,22 @@ fn killed_run(browser: &str, program: &str) {
         &["run", file.to_str().unwrap(), "--browser", browser],
     );
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("spawn journeyprobe run");
-    until_browsing(&s, program, &mut child);
-    kill_and_expect_no_browsers(&s, child);
+    let child = cmd.spawn().expect("spawn journeyprobe run");
+    let mut child = KillOnDrop(Some(child));
+    until_browsing(&s, program, child.0.as_mut().unwrap());
+    kill_and_expect_no_browsers(&s, child.0.take().unwrap());
+}
+
+/// A journeyprobe that a failing assertion must not leave running.
+struct KillOnDrop(Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 #[test]
