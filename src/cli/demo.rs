@@ -171,7 +171,7 @@ async fn run_with(args: &Args, lab: &FaultLab, started: Instant) -> ExitCode {
     }
     say!("");
     say!(
-        "demo: warming the browser: the first journey runs start Chromium (on a cold machine its \
+        "demo: warming the browser before the first journey runs (on a cold machine Chromium's \
          first start takes up to a minute; the journey tiles fill in after it). Ctrl-C stops everything."
     );
     let seen = watch::newest_id(&history).await;
