@@ -381,3 +381,212 @@ fn serve_runs_its_journeys_in_firefox_with_browser_firefox() {
     drop(serve);
     s.assert_no_leftovers();
 }
+
+#[test]
+fn example_search_journey_passes_in_firefox_and_keeps_its_named_screenshot() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            "journeys/",
+            "--journey",
+            "dashboard_search",
+            "--browser",
+            "firefox",
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["probe"], "dashboard_search");
+    assert_eq!(r["outcome"], "success", "{r:#}");
+    let shot = s
+        .artifact_files()
+        .into_iter()
+        .find(|p| p.ends_with("screenshot-settings.png"))
+        .expect("named screenshot kept");
+    assert!(std::fs::read(shot).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn assert_visible_judges_contrast_cover_and_viewport_in_firefox_as_in_chromium() {
+    let lab = Lab::start();
+    let cases = [
+        ("#oklch-ok", None),
+        ("#oklch-low", Some("low_contrast")),
+        ("#translucent", Some("low_contrast")),
+        ("#covered", Some("covered")),
+        ("#offscreen", Some("not_visible")),
+    ];
+    for (selector, want) in cases {
+        let s = Scratch::new();
+        let journey = format!(
+            "name: contrast\nbrowser: firefox\nstep_timeout: 2s\n\
+             vars: {{ base: \"${{env:BASE_URL}}\" }}\nsteps:\n\
+             \x20 - goto: ${{base}}/contrast\n\
+             \x20 - assert_visible: {{ selector: \"{selector}\", min_contrast: 3.0 }}\n"
+        );
+        let file = s.path().join("contrast.yaml");
+        std::fs::write(&file, journey).unwrap();
+        let cmd = s.command(
+            &lab.base_url(),
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--format",
+                "json",
+                "--no-artifacts",
+            ],
+        );
+        let r = json_results(&run(&s, cmd)).remove(0);
+        assert_eq!(r["browser"], "firefox", "{r:#}");
+        match want {
+            None => assert_eq!(r["outcome"], "success", "{selector}: {r:#}"),
+            Some(reason) => {
+                assert_eq!(r["outcome"], "failure", "{selector}: {r:#}");
+                assert_eq!(r["reason"], reason, "{selector}: {r:#}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_journey_that_outlives_its_timeout_fails_with_journey_timeout_in_firefox() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    // Longer than Chromium's 4 s: a new Firefox session takes ~2-4 s of it, and a quarter
+    // of the timeout spent starting the browser would make it browser_start_slow.
+    let journey = s.path().join("short.yaml");
+    std::fs::write(
+        &journey,
+        "name: short\nbrowser: firefox\ntimeout: 20s\nstep_timeout: 20s\n\
+         vars: { base: \"${env:BASE_URL}\" }\n\
+         steps:\n  - goto: ${base}/login\n  - wait_for: { selector: \"#never\" }\n",
+    )
+    .unwrap();
+    let arts = s.artifacts().display().to_string();
+    let cmd = s.command(
+        &lab.base_url(),
+        &[
+            "run",
+            journey.to_str().unwrap(),
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
+    );
+    let out = run(&s, cmd);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let r = &json_results(&out)[0];
+    assert_eq!(r["reason"], "journey_timeout", "{r:#}");
+    assert_eq!(r["outcome"], "failure", "{r:#}");
+    assert!(
+        s.artifact_files()
+            .iter()
+            .any(|p| p.ends_with("screenshot.png")),
+        "{r:#}"
+    );
+}
+
+/// `journeyprobe run` of a journey that waits in its second step, in Firefox; returns once
+/// it waits there (the human reporter prints a step's label when it starts).
+fn spawn_waiting(
+    s: &Scratch,
+    lab: &Lab,
+) -> (
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    use std::io::Read;
+    let journey = s.path().join("waits.yaml");
+    std::fs::write(
+        &journey,
+        "name: waits\nbrowser: firefox\ntimeout: 30s\nstep_timeout: 25s\n\
+         vars: { base: \"${env:BASE_URL}\" }\n\
+         steps:\n  - goto: ${base}/login\n  - wait_for: { selector: \"#never\" }\n",
+    )
+    .unwrap();
+    let mut cmd = s.command(&lab.base_url(), &["run", journey.to_str().unwrap()]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn journeyprobe");
+    let out = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut pipe = child.stdout.take().unwrap();
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !out.lock().unwrap().contains("[2/2]") {
+        if std::time::Instant::now() > up {
+            let _ = child.kill();
+            panic!("never reached step 2: {}", out.lock().unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    (child, out)
+}
+
+/// Wait for `child` and what it printed (the reader thread ends with its stdout).
+fn finish(mut child: std::process::Child, out: &std::sync::Mutex<String>) -> (i32, String) {
+    let code = child.wait().unwrap().code().unwrap_or(-1);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    (code, out.lock().unwrap().clone())
+}
+
+#[test]
+fn geckodriver_killed_mid_journey_is_an_error_and_leaves_no_processes() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let (child, out) = spawn_waiting(&s, &lab);
+    let drivers = common::children_named(child.id(), "geckodriver");
+    assert_eq!(drivers.len(), 1, "one geckodriver for the one session");
+    // SAFETY: a plain signal to a PID read from /proc, a child of our child.
+    unsafe { libc::kill(drivers[0], libc::SIGKILL) };
+    let (code, stdout) = finish(child, &out);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("! waits: error (session_lost) in step 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("not counted against the target"),
+        "{stdout}"
+    );
+    s.assert_no_leftovers();
+}
+
+#[test]
+fn ctrl_c_mid_journey_closes_firefox_and_exits_130() {
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let (child, out) = spawn_waiting(&s, &lab);
+    // SAFETY: a plain signal to the PID of our child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let (code, stdout) = finish(child, &out);
+    assert_eq!(code, 130, "{stdout}");
+    assert!(stdout.contains("error (cancelled) in step 2"), "{stdout}");
+    s.assert_no_leftovers();
+    let needle = format!("TMPDIR={}/journeyprobe-", s.tmp().display());
+    assert!(
+        processes_with_env(&needle).is_empty(),
+        "geckodriver left behind"
+    );
+}
