@@ -369,6 +369,8 @@ fn serve_runs_its_journeys_in_firefox_with_browser_firefox() {
             &[("probe", "login"), ("outcome", "success")],
         ) >= 1.0
     });
+    // Ready: its journeys' driver (geckodriver) can be found.
+    assert_eq!(serve.get("/readyz", None).0, 200);
     let (status, _, body) = serve.get("/api/v1/runs?probe=login&limit=5", None);
     assert_eq!(status, 200, "{body}");
     let runs: serde_json::Value = serde_json::from_str(&body).unwrap();

@@ -200,9 +200,15 @@ impl Supervisor {
     /// Is the WebDriver there? A managed one must be alive (or startable: not yet
     /// started counts as ready only if chromedriver can be found); an external one must
     /// answer `GET /status` within a second.
-    pub async fn ready(&self) -> Result<(), NotReady> {
+    /// A browser whose driver serves one session (Firefox) is ready when its driver can be
+    /// found: each run starts its own.
+    pub async fn ready(&self, browser: BrowserKind) -> Result<(), NotReady> {
+        let engine = browser.engine();
         match &self.source {
             Source::External(url) => status(url).await,
+            Source::Managed(_) if engine.sessions_per_driver() == Some(1) => {
+                find_driver(engine).map(|_| ()).map_err(NotReady::NoDriver)
+            }
             // Never wait behind a chromedriver that is starting: a probe must answer at once.
             Source::Managed(slot) => match slot.try_lock() {
                 Err(_) => Err(NotReady::Starting),

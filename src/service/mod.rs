@@ -492,9 +492,13 @@ impl Shared {
 
     /// Is the service ready: a plan loaded and, if it has journeys, a WebDriver?
     pub async fn ready(&self) -> Result<(), crate::browser::supervisor::NotReady> {
-        if self.plan().journeys.is_empty() {
-            return Ok(());
+        let plan = self.plan();
+        let mut browsers: Vec<BrowserKind> = plan.journeys.iter().map(|j| j.browser).collect();
+        browsers.sort();
+        browsers.dedup();
+        for b in browsers {
+            self.driver.ready(b).await?;
         }
-        self.driver.ready().await
+        Ok(())
     }
 }
