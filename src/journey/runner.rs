@@ -166,7 +166,10 @@ pub async fn run_journey(j: &Journey, env: &RunEnv, obs: &dyn Observer) -> RunRe
             let session = &browser.session;
             let problem = run_steps(j, env, obs, session, at.body, &mut arts, &mut result)
                 .await
-                .map(|(p, phase)| (slow_start(p, setup_took, j.timeout), phase));
+                .map(|(p, phase)| {
+                    let slow = j.browser.engine().slow_start();
+                    (slow_start(p, setup_took, j.timeout, slow), phase)
+                });
             if let Some((p, _)) = &problem
                 && !session_is_gone(p.reason)
             {
@@ -527,10 +530,12 @@ fn journey_deadline(p: Problem, cut_short: bool, timeout: Duration) -> Problem {
     }
 }
 
-/// A journey's timeout that ran out after a quarter or more of it went to opening the
-/// browser session (a cold first start) is the prober's: `browser_start_slow`, an error.
-fn slow_start(p: Problem, setup: Duration, timeout: Duration) -> Problem {
-    if p.reason == Reason::JourneyTimeout && setup >= timeout / 4 {
+/// A journey's timeout that ran out after opening the browser session took a quarter or more
+/// of it, and longer than `slow` (the engine's mark of a slow start, well above its usual
+/// start), is the prober's: `browser_start_slow`, an error. Both bounds: a browser that
+/// starts at its usual pace never turns a slow target into an error.
+fn slow_start(p: Problem, setup: Duration, timeout: Duration, slow: Duration) -> Problem {
+    if p.reason == Reason::JourneyTimeout && setup >= (timeout / 4).max(slow) {
         Problem::new(
             Reason::BrowserStartSlow,
             format!(
@@ -643,7 +648,8 @@ mod tests {
     fn a_journey_timeout_after_a_slow_browser_start_is_the_probers() {
         let timeout = Duration::from_secs(30);
         let ran_out = || Problem::new(Reason::JourneyTimeout, "the journey's timeout 30s ran out");
-        let p = slow_start(ran_out(), Duration::from_millis(12_300), timeout);
+        let slow = Duration::from_secs(3);
+        let p = slow_start(ran_out(), Duration::from_millis(12_300), timeout, slow);
         assert_eq!(p.reason, Reason::BrowserStartSlow);
         assert_eq!(p.reason.class(), Outcome::Error);
         assert!(
@@ -652,11 +658,15 @@ mod tests {
             p.message
         );
         // A quick start leaves the timeout the target's.
-        let p = slow_start(ran_out(), Duration::from_millis(400), timeout);
+        let p = slow_start(ran_out(), Duration::from_millis(400), timeout, slow);
+        assert_eq!(p.reason, Reason::JourneyTimeout);
+        // A short timeout: a quarter of it is less than a usual start; the engine's mark holds.
+        let short = Duration::from_secs(4);
+        let p = slow_start(ran_out(), Duration::from_millis(1_500), short, slow);
         assert_eq!(p.reason, Reason::JourneyTimeout);
         // Only the journey's timeout: a step that failed on its own stays what it is.
         let p = Problem::new(Reason::ElementNotFound, "no element");
-        let p = slow_start(p, Duration::from_secs(20), timeout);
+        let p = slow_start(p, Duration::from_secs(20), timeout, slow);
         assert_eq!(p.reason, Reason::ElementNotFound);
     }
 

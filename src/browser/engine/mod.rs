@@ -96,6 +96,11 @@ pub trait Engine: Send + Sync {
     /// driver makes one under its `TMPDIR`, which is ours.
     fn wants_profile_dir(&self) -> bool;
 
+    /// A session start this long is slow for this browser (a cold first start, a starved
+    /// machine): well above its usual start. With a quarter of the journey's timeout, the
+    /// bound past which a journey timeout is `browser_start_slow`.
+    fn slow_start(&self) -> std::time::Duration;
+
     /// Capabilities for a new session.
     fn capabilities(&self, opts: &BrowserOptions) -> Capabilities;
 
@@ -219,6 +224,9 @@ mod tests {
         }
         fn wants_profile_dir(&self) -> bool {
             false
+        }
+        fn slow_start(&self) -> std::time::Duration {
+            std::time::Duration::from_secs(1)
         }
         fn capabilities(&self, _: &BrowserOptions) -> Capabilities {
             Capabilities::new()
