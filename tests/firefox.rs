@@ -10,6 +10,8 @@ mod common;
 use common::{Lab, PASSWORD, Scratch, json_results, show};
 use journeyprobe::faultlab::Faults;
 
+/// The example holds the checks it stands on beside its journey: `--only journeys` runs the
+/// journey alone (its checks still run after it fails, as its prerequisites).
 const LOGIN: &str = "journeys/login.yaml";
 
 /// Processes whose environment mentions `needle` (a geckodriver is started with its own
@@ -57,6 +59,8 @@ fn login_with(faults: Faults) -> (i32, serde_json::Value, Scratch) {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             "--browser",
             "firefox",
             "--format",
@@ -103,7 +107,9 @@ fn a_journey_file_can_ask_for_firefox_and_sit_beside_a_chromium_one() {
     let lab = Lab::start();
     let s = Scratch::new();
     let login = std::fs::read_to_string(LOGIN).unwrap();
-    let ff = login
+    // The journey alone: its checks are named once, by LOGIN loaded beside it.
+    let journey = login.split("\n# What sign-in stands on").next().unwrap();
+    let ff = journey
         .replace("name: login\n", "name: login_firefox\nbrowser: firefox\n")
         .replace("${env:BASE_URL:-http://127.0.0.1:8080}", "${env:BASE_URL}");
     assert!(ff.contains("browser: firefox"));
@@ -114,6 +120,8 @@ fn a_journey_file_can_ask_for_firefox_and_sit_beside_a_chromium_one() {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             file.to_str().unwrap(),
             "--format",
             "json",
@@ -251,6 +259,8 @@ fn a_site_that_refuses_connections_fails_with_navigation_failed() {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             "--browser",
             "firefox",
             "--format",
@@ -276,7 +286,10 @@ fn a_site_that_refuses_connections_fails_with_navigation_failed() {
 fn missing_geckodriver_names_how_to_install_it_and_exits_3() {
     let lab = Lab::start();
     let s = Scratch::new();
-    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN, "--browser", "firefox"]);
+    let mut cmd = s.command(
+        &lab.base_url(),
+        &["run", LOGIN, "--only", "journeys", "--browser", "firefox"],
+    );
     cmd.env(
         "JOURNEYPROBE_GECKODRIVER",
         s.path().join("no-such-geckodriver"),
@@ -291,7 +304,10 @@ fn missing_geckodriver_names_how_to_install_it_and_exits_3() {
 #[test]
 fn an_unknown_browser_is_a_usage_error_naming_the_choices() {
     let s = Scratch::new();
-    let out = s.run(s.command("http://127.0.0.1:1", &["run", LOGIN, "--browser", "safari"]));
+    let out = s.run(s.command(
+        "http://127.0.0.1:1",
+        &["run", LOGIN, "--only", "journeys", "--browser", "safari"],
+    ));
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -12,12 +12,17 @@ use common::serve::Served;
 use common::{Lab, Scratch, json_results, live_processes_mentioning, show};
 use journeyprobe::faultlab::Faults;
 
+/// The example holds the checks it stands on beside its journey: `--only journeys` runs the
+/// journey alone (its checks still run after it fails, as its prerequisites).
 const LOGIN: &str = "journeys/login.yaml";
 
 #[test]
 fn headed_without_a_display_is_a_clear_usage_error() {
     let s = Scratch::new();
-    let mut cmd = s.command("http://127.0.0.1:9", &["run", LOGIN, "--headed"]);
+    let mut cmd = s.command(
+        "http://127.0.0.1:9",
+        &["run", LOGIN, "--only", "journeys", "--headed"],
+    );
     cmd.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
@@ -36,6 +41,8 @@ fn headed_runs_a_visible_browser_under_xvfb() {
         env!("CARGO_BIN_EXE_journeyprobe"),
         "run",
         LOGIN,
+        "--only",
+        "journeys",
         "--headed",
         "--format",
         "json",
@@ -59,6 +66,8 @@ fn trace_keeps_a_screenshot_per_step_and_slow_mo_slows_without_failing() {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             "--format",
             "json",
             "--trace",
@@ -101,7 +110,14 @@ fn pause_on_failure_keeps_the_browser_open_until_enter() {
     let s = Scratch::new();
     let mut cmd = s.command(
         &lab.base_url(),
-        &["run", LOGIN, "--pause-on-failure", "--no-artifacts"],
+        &[
+            "run",
+            LOGIN,
+            "--only",
+            "journeys",
+            "--pause-on-failure",
+            "--no-artifacts",
+        ],
     );
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -300,6 +316,8 @@ fn repeat_runs_a_journey_n_times_and_summarises_each_journey() {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             "--repeat",
             "3",
             "--format",
@@ -353,7 +371,10 @@ fn repeat_runs_a_journey_n_times_and_summarises_each_journey() {
     );
 
     // Human output: the table.
-    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--repeat", "2"]));
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", LOGIN, "--only", "journeys", "--repeat", "2"],
+    ));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("repeated runs")

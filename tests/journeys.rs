@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use common::{Lab, PASSWORD, Scratch, children_named, json_results, show};
 use journeyprobe::faultlab::Faults;
 
+/// The example holds the checks it stands on beside its journey: `--only journeys` runs the
+/// journey alone (its checks still run after it fails, as its prerequisites).
 const LOGIN: &str = "journeys/login.yaml";
 
 /// Run journeys/login.yaml against the lab with `faults` and return (exit, result object).
@@ -20,7 +22,16 @@ fn login_with(faults: Faults) -> (i32, serde_json::Value, Scratch) {
     let arts = s.artifacts().display().to_string();
     let cmd = s.command(
         &lab.base_url(),
-        &["run", LOGIN, "--format", "json", "--artifacts", &arts],
+        &[
+            "run",
+            LOGIN,
+            "--only",
+            "journeys",
+            "--format",
+            "json",
+            "--artifacts",
+            &arts,
+        ],
     );
     let out = s.run(cmd);
     let results = json_results(&out);
@@ -40,7 +51,7 @@ fn assert_failed_at(code: i32, r: &serde_json::Value, step: u64, reason: &str) {
 fn example_login_passes_against_the_healthy_site() {
     let lab = Lab::start();
     let s = Scratch::new();
-    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN]));
+    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--only", "journeys"]));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(stdout.contains("✓ login: success"), "{}", show(&out));
@@ -190,6 +201,8 @@ fn unreachable_webdriver_is_an_error_not_a_failure() {
         &[
             "run",
             LOGIN,
+            "--only",
+            "journeys",
             "--webdriver",
             "http://127.0.0.1:1",
             "--format",
@@ -208,14 +221,14 @@ fn unreachable_webdriver_is_an_error_not_a_failure() {
 fn missing_chromedriver_names_the_packages_and_exits_3() {
     let lab = Lab::start();
     let s = Scratch::new();
-    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN]);
+    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN, "--only", "journeys"]);
     cmd.env(
         "JOURNEYPROBE_CHROMEDRIVER",
         s.path().join("no-such-chromedriver"),
     );
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(3), "{}", show(&out));
-    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN]);
+    let mut cmd = s.command(&lab.base_url(), &["run", LOGIN, "--only", "journeys"]);
     cmd.env("PATH", s.path());
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(3), "{}", show(&out));
@@ -416,7 +429,15 @@ fn a_site_that_refuses_connections_fails_with_navigation_failed() {
     let s = Scratch::new();
     let cmd = s.command(
         &format!("http://127.0.0.1:{port}"),
-        &["run", LOGIN, "--format", "json", "--no-artifacts"],
+        &[
+            "run",
+            LOGIN,
+            "--only",
+            "journeys",
+            "--format",
+            "json",
+            "--no-artifacts",
+        ],
     );
     let out = s.run(cmd);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
@@ -621,7 +642,10 @@ fn after_journeyprobe_is_killed_outright_the_next_run_cleans_up_its_browsers() {
         std::thread::sleep(Duration::from_millis(50));
     }
     // The next run in the same temporary folder finds the orphaned browser and kills it.
-    let out = s.run(s.command(&lab.base_url(), &["run", LOGIN, "--no-artifacts"]));
+    let out = s.run(s.command(
+        &lab.base_url(),
+        &["run", LOGIN, "--only", "journeys", "--no-artifacts"],
+    ));
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
 

@@ -171,3 +171,74 @@ fn the_switches_page_flips_faults_from_a_real_browser() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(!lab.lab.as_ref().unwrap().faults().dns_stopped);
 }
+
+/// The shipped login example against the lab's own servers: with the assets bucket deleted,
+/// the journey fails at the welcome wait (`element_not_found`), and its result names the
+/// cause: its `assets_bucket` check fails with `bucket_not_found` while its other checks
+/// pass. A DNS fault breaks no journey here (the lab is reached by address), and the
+/// example's DNS check, a probe of its own, turns red.
+#[test]
+fn the_shipped_login_journey_names_the_deleted_bucket_and_its_dns_check_the_dns_fault() {
+    let lab = Lab::with_options(FaultLabOptions {
+        password: common::PASSWORD.into(),
+        backends: true,
+        ..Default::default()
+    });
+    let base = lab.base_url();
+    let endpoints: serde_json::Value = serde_json::from_str(&get(&base, "/_lab")).unwrap();
+    let (s3, dns) = (
+        endpoints["s3"].as_str().expect("an S3 server"),
+        endpoints["dns"].as_str().expect("a DNS server"),
+    );
+    let s = Scratch::new();
+    let shipped = |args: &[&str]| {
+        let mut cmd = s.command(&base, &[&["run", "journeys/login.yaml"], args].concat());
+        cmd.env("ASSETS_ENDPOINT", s3).env("LAB_NAMESERVER", dns);
+        s.run(cmd)
+    };
+    let healthy = shipped(&["--no-artifacts"]);
+    assert_eq!(healthy.status.code(), Some(0), "{}", show(&healthy));
+
+    let (status, body) = post(&base, "/_faults", r#"{"bucket_deleted": true}"#);
+    assert_eq!(status, 200, "{body}");
+    let out = shipped(&["--only", "journeys", "--no-artifacts"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("✗ login: failure (element_not_found) in step 8"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "prerequisite assets_bucket fails: bucket_not_found — bucket assets does not exist"
+        ),
+        "the result names the deleted bucket: {stdout}"
+    );
+    for passing in ["login_page", "app_address"] {
+        assert!(
+            stdout.contains(&format!("prerequisite {passing} passes")),
+            "{stdout}"
+        );
+    }
+    post(&base, "/_faults/reset", "");
+
+    let (status, body) = post(&base, "/_faults", r#"{"dns_record": "removed"}"#);
+    assert_eq!(status, 200, "{body}");
+    let out = shipped(&["--format", "json", "--no-artifacts"]);
+    let verdicts: BTreeMap<String, (String, String)> = json_results(&out)
+        .iter()
+        .map(|r| {
+            let probe = r["probe"].as_str().unwrap().to_string();
+            let outcome = r["outcome"].as_str().unwrap().to_string();
+            (probe, (outcome, r["reason"].as_str().unwrap_or("").into()))
+        })
+        .collect();
+    assert_eq!(
+        verdicts["app_address"],
+        ("failure".into(), "dns_nxdomain".into()),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(verdicts["login"].0, "success", "{}", show(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+}

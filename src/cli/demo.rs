@@ -19,7 +19,7 @@ use try_it::TryIt;
 
 use super::ExitCode;
 use super::serve::{Resolved, Signals, serve};
-use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, FaultLabOptions, backends};
+use crate::faultlab::{DEFAULT_PASSWORD, FaultLab, FaultLabOptions};
 use crate::history::History;
 use crate::service::{Plan, Settings};
 
@@ -164,7 +164,11 @@ async fn run_with(args: &Args, lab: &FaultLab, started: Instant) -> ExitCode {
     let board = format!("http://{addr}/");
     say!("board:      {board}");
     say!("metrics:    {board}metrics");
-    let try_it = try_it(lab, &journey, &probes, &args.data_dir);
+    let servers = LabServers {
+        s3: lab.s3_endpoint().await,
+        dns: lab.dns_addr().await,
+    };
+    let try_it = try_it(lab, &servers, &journey, &probes, &args.data_dir);
     say!("");
     for line in try_it.block(&board, &cwd()) {
         say!("{line}");
@@ -199,7 +203,13 @@ fn cwd() -> PathBuf {
     std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
-fn try_it(lab: &FaultLab, journey: &Path, probes: &Path, data_dir: &Path) -> TryIt {
+fn try_it(
+    lab: &FaultLab,
+    servers: &LabServers,
+    journey: &Path,
+    probes: &Path,
+    data_dir: &Path,
+) -> TryIt {
     let cwd = cwd();
     let abs = |p: &Path| cwd.join(p);
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("journeyprobe"));
@@ -211,6 +221,13 @@ fn try_it(lab: &FaultLab, journey: &Path, probes: &Path, data_dir: &Path) -> Try
         &abs(&probes.join(PASSWORD_FILE)),
         &abs(data_dir),
     )
+    .with_servers(servers.s3.as_deref(), servers.dns)
+}
+
+/// The lab's S3 and DNS servers, where it could start them.
+struct LabServers {
+    s3: Option<String>,
+    dns: Option<SocketAddr>,
 }
 
 /// The shipped login journey for the try-it line: `journeys/login.yaml` when the demo runs
@@ -229,45 +246,85 @@ fn shipped_login(data_dir: &Path) -> std::io::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-/// The examples with the demo's schedule and the lab's address, the password as a file
-/// secret, and the checks of what the lab runs.
+/// The examples with the demo's schedule and the lab's addresses, and the password as a file
+/// secret. The login example's checks point at the lab's S3 and DNS servers; a check of a
+/// server the lab could not start (its program is not installed) is left out.
 async fn write_probes(dir: &Path, lab: &FaultLab, every: Duration) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    // Written by earlier versions, it would now name the example's checks a second time.
+    match std::fs::remove_file(dir.join("dependencies.yaml")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     let secret = dir.join(PASSWORD_FILE);
     std::fs::write(&secret, DEFAULT_PASSWORD)?;
-    let timeout = every * 4 / 5;
+    let lab_addrs = LabAddrs {
+        base: lab.base_url(),
+        s3: lab.s3_endpoint().await,
+        dns: lab.dns_addr().await,
+    };
     for (name, text) in EMBEDDED {
-        std::fs::write(
-            dir.join(name),
-            demo_journey(text, &lab.base_url(), every, timeout),
-        )?;
+        std::fs::write(dir.join(name), demo_journey(text, &lab_addrs, every))?;
     }
-    let checks = demo_checks(
-        &lab.base_url(),
-        lab.s3_endpoint().await,
-        lab.dns_addr().await,
-        every,
-    );
-    std::fs::write(dir.join("dependencies.yaml"), checks)
+    Ok(())
 }
 
-/// A shipped journey, scheduled for the demo and pointed at the lab.
-fn demo_journey(text: &str, base: &str, every: Duration, timeout: Duration) -> String {
+/// Where the demo's lab and its servers listen.
+struct LabAddrs {
+    base: String,
+    s3: Option<String>,
+    dns: Option<SocketAddr>,
+}
+
+/// A shipped example, scheduled for the demo and pointed at the lab.
+fn demo_journey(text: &str, lab: &LabAddrs, every: Duration) -> String {
     let show = |d: Duration| humantime::format_duration(d).to_string();
+    let timeout = every * 4 / 5;
+    let mut missing = Vec::new();
+    if lab.s3.is_none() {
+        missing.push(ASSETS_CHECK);
+    }
+    if lab.dns.is_none() {
+        missing.push(DNS_CHECK);
+    }
     let mut out = String::from(
         "# Written by `journeyprobe demo` from the shipped example: schedule, lab address and\n\
          # password are the demo's.\n",
     );
+    let mut section = "";
+    let mut skipping = false;
     for line in text.lines() {
+        if !line.is_empty() && !line.starts_with([' ', '#']) {
+            section = line.split(':').next().unwrap_or("");
+        }
+        let item = line.strip_prefix("  - name: ");
+        if item.is_some() || !line.starts_with("    ") {
+            skipping = section == "checks" && item.is_some_and(|n| missing.contains(&n));
+        }
+        if skipping {
+            continue;
+        }
+        let trimmed = line.trim_start();
         let line = match line {
             "timeout: 30s" => format!("timeout: {}\nevery: {}", show(timeout), show(every)),
             "step_timeout: 10s" => format!("step_timeout: {}", show(timeout / 2)),
-            l if l.trim_start().starts_with("base: ${env:BASE_URL") => format!("  base: {base}"),
-            l if l
-                .trim_start()
-                .starts_with("password: ${env:LOGIN_PASSWORD}") =>
-            {
+            _ if trimmed.starts_with("base: ${env:BASE_URL") => format!("  base: {}", lab.base),
+            _ if trimmed.starts_with("password: ${env:LOGIN_PASSWORD}") => {
                 format!("  password: ${{file:{PASSWORD_FILE}}}")
+            }
+            l if trimmed.starts_with("endpoint: ${env:ASSETS_ENDPOINT") => indent_as(
+                l,
+                &format!("endpoint: \"{}\"", lab.s3.as_deref().unwrap_or("")),
+            ),
+            l if trimmed.starts_with("nameserver: ${env:LAB_NAMESERVER") => {
+                let addr = lab.dns.map(|a| a.to_string()).unwrap_or_default();
+                indent_as(l, &format!("nameserver: \"{addr}\""))
+            }
+            l if section == "checks" && item.is_some() => {
+                format!("{l}\n    every: {}", show(every))
+            }
+            l if trimmed.starts_with("depends_on: [") || trimmed.starts_with("probes: [") => {
+                without_names(l, &missing)
             }
             l => l.to_string(),
         };
@@ -277,42 +334,47 @@ fn demo_journey(text: &str, base: &str, every: Duration, timeout: Duration) -> S
     out
 }
 
-fn demo_checks(base: &str, s3: Option<String>, dns: Option<SocketAddr>, every: Duration) -> String {
-    let every = humantime::format_duration(every).to_string();
-    let mut out = format!(
-        "# Written by `journeyprobe demo`: what the login journey stands on.\nchecks:\n\
-         \x20 - name: login_page\n    every: {every}\n    http: {{ url: \"{base}/login\", status: 200 }}\n"
-    );
-    if let Some(endpoint) = s3 {
-        out.push_str(&format!(
-            "  - name: assets_bucket\n    every: {every}\n    bucket:\n      endpoint: \"{endpoint}\"\n\
-             \x20     bucket: {}\n      key: dashboard.js\n",
-            backends::ASSETS_BUCKET
-        ));
-    }
-    if let Some(addr) = dns {
-        out.push_str(&format!(
-            "  - name: app_address\n    every: {every}\n    dns:\n      query: {}\n      type: A\n\
-             \x20     nameserver: \"{addr}\"\n      expect: {{ answers_equal: [127.0.0.1] }}\n",
-            backends::LAB_HOST
-        ));
-    }
-    out
+/// The login example's checks of the lab's S3 and DNS servers.
+const ASSETS_CHECK: &str = "assets_bucket";
+const DNS_CHECK: &str = "app_address";
+
+fn indent_as(line: &str, text: &str) -> String {
+    let indent = line.len() - line.trim_start().len();
+    format!("{}{text}", &line[..indent])
+}
+
+/// `depends_on: [a, b, c]` without the names in `drop`.
+fn without_names(line: &str, drop: &[&str]) -> String {
+    let Some((head, rest)) = line.split_once('[') else {
+        return line.to_string();
+    };
+    let Some((list, tail)) = rest.split_once(']') else {
+        return line.to_string();
+    };
+    let kept: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !drop.contains(n))
+        .collect();
+    format!("{head}[{}]{tail}", kept.join(", "))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn lab(backends: bool) -> LabAddrs {
+        LabAddrs {
+            base: "http://127.0.0.1:1234".into(),
+            s3: backends.then(|| "http://127.0.0.1:4321".into()),
+            dns: backends.then(|| "127.0.0.1:5454".parse().unwrap()),
+        }
+    }
+
     #[test]
     fn the_embedded_examples_take_the_demo_schedule_address_and_secret() {
         for (name, text) in EMBEDDED {
-            let out = demo_journey(
-                text,
-                "http://127.0.0.1:1234",
-                Duration::from_secs(10),
-                Duration::from_secs(8),
-            );
+            let out = demo_journey(text, &lab(true), Duration::from_secs(10));
             assert!(
                 out.contains("\nevery: 10s\n") && out.contains("\ntimeout: 8s\n"),
                 "{name}: {out}"
@@ -322,6 +384,53 @@ mod tests {
                 out.contains("${file:password.secret}") && !out.contains("LOGIN_PASSWORD"),
                 "{name}"
             );
+            assert!(!out.contains("${env:"), "{name}: {out}");
         }
+    }
+
+    /// Write the demo's probe files for a lab with or without its S3 and DNS servers and
+    /// load them as `serve` does.
+    fn loaded(backends: bool) -> crate::config::Loaded {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("password.secret"), DEFAULT_PASSWORD).unwrap();
+        for (name, text) in EMBEDDED {
+            let out = demo_journey(text, &lab(backends), Duration::from_secs(10));
+            std::fs::write(dir.path().join(name), out).unwrap();
+        }
+        crate::config::load(&[dir.path().to_path_buf()], &crate::config::ProcessEnv)
+            .unwrap_or_else(|p| panic!("{p:?}"))
+    }
+
+    #[test]
+    fn the_login_examples_checks_point_at_the_labs_servers_on_the_demo_schedule() {
+        let l = loaded(true);
+        let names: Vec<&str> = l.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["login_page", ASSETS_CHECK, DNS_CHECK]);
+        assert!(l.checks.iter().all(|c| c.every == Duration::from_secs(10)));
+        // The example names the lab's bucket and host as the lab defines them.
+        let text = EMBEDDED.iter().map(|(_, t)| *t).collect::<String>();
+        assert!(text.contains(&format!(
+            "bucket: {}\n",
+            crate::faultlab::backends::ASSETS_BUCKET
+        )));
+        assert!(text.contains(&format!("query: {}\n", crate::faultlab::backends::LAB_HOST)));
+        for j in &l.journeys {
+            let deps: Vec<&str> = j.depends_on.iter().map(|(d, _)| d.as_str()).collect();
+            assert_eq!(deps, names, "{}", j.name);
+        }
+    }
+
+    #[test]
+    fn a_check_of_a_server_the_lab_could_not_start_is_left_out_everywhere() {
+        let l = loaded(false);
+        let names: Vec<&str> = l.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["login_page"]);
+        assert!(l.journeys.iter().all(|j| j.depends_on.len() == 1));
+        let deps = l
+            .bpms
+            .iter()
+            .find(|b| b.name == "login_dependencies")
+            .unwrap();
+        assert_eq!(deps.probes, ["login_page"]);
     }
 }

@@ -48,12 +48,17 @@ pub async fn run(args: Args) -> ExitCode {
         }
     };
     say!("fault lab at {}", lab.base_url());
+    let mut env = format!("BASE_URL={}", lab.base_url());
     if let Some(s3) = lab.s3_endpoint().await {
         say!("assets bucket: {s3}/assets (the dashboard loads dashboard.js from it)");
+        env.push_str(&format!(" ASSETS_ENDPOINT={s3}"));
     }
     if let Some(dns) = lab.dns_addr().await {
         say!("DNS: {dns} answers for app.fault-lab.test");
+        env.push_str(&format!(" LAB_NAMESERVER={dns}"));
     }
+    // The shipped journeys/login.yaml reads these for the site and the checks it stands on.
+    say!("shipped journeys: {env} LOGIN_PASSWORD=… journeyprobe run journeys/");
     say!(
         "faults: curl {}/_faults   (POST a JSON object to change them, e.g. {{\"bucket_deleted\": true}}; POST /_faults/reset to clear)",
         lab.base_url()

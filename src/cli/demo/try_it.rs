@@ -4,6 +4,7 @@
 //! from the demo's working directory, so each line runs as printed from there.
 
 use std::ffi::OsStr;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// What the pasted commands need to know about the running demo.
@@ -18,6 +19,12 @@ pub(super) struct TryIt {
     password: String,
     /// The demo's data folder (its history).
     data_dir: String,
+    /// `ASSETS_ENDPOINT=… LAB_NAMESERVER=…`: where the checks of the shipped login file find
+    /// the lab's S3 and DNS servers (each when the lab runs it).
+    servers: String,
+    /// The lab lacks a server one of those checks asks: run the journey alone (its checks
+    /// still run when it fails), so a check of a server that is not there fails no line.
+    journey_only: bool,
 }
 
 impl TryIt {
@@ -35,14 +42,37 @@ impl TryIt {
             journey: shell_word(&seen_from(journey, cwd)),
             password: shell_word(&seen_from(password, cwd)),
             data_dir: shell_word(&seen_from(data_dir, cwd)),
+            servers: String::new(),
+            journey_only: false,
         }
+    }
+
+    /// The lab's S3 endpoint and DNS server, where it runs them.
+    pub(super) fn with_servers(mut self, s3: Option<&str>, dns: Option<SocketAddr>) -> TryIt {
+        if let Some(s3) = s3 {
+            self.servers.push_str(&format!(" ASSETS_ENDPOINT={s3}"));
+        }
+        if let Some(dns) = dns {
+            self.servers.push_str(&format!(" LAB_NAMESERVER={dns}"));
+        }
+        self.journey_only = s3.is_none() || dns.is_none();
+        self
     }
 
     /// The shipped login journey, once, against the lab, with the demo password.
     pub(super) fn run_line(&self) -> String {
         format!(
-            "BASE_URL={} LOGIN_PASSWORD=\"$(cat {})\" {} run {}",
-            self.lab, self.password, self.exe, self.journey
+            "BASE_URL={}{} LOGIN_PASSWORD=\"$(cat {})\" {} run {}{}",
+            self.lab,
+            self.servers,
+            self.password,
+            self.exe,
+            self.journey,
+            if self.journey_only {
+                " --only journeys"
+            } else {
+                ""
+            }
         )
     }
 
@@ -178,6 +208,8 @@ mod tests {
             journey: "journeys/login.yaml".into(),
             password: "journeyprobe-demo/probes/password.secret".into(),
             data_dir: "journeyprobe-demo".into(),
+            servers: String::new(),
+            journey_only: false,
         };
         assert_eq!(
             t.run_line(),
@@ -199,6 +231,35 @@ mod tests {
             block
                 .iter()
                 .any(|l| l.contains("http://127.0.0.1:9464/runs/RUN_ID"))
+        );
+    }
+
+    #[test]
+    fn the_run_line_points_the_login_files_checks_at_the_labs_servers() {
+        let t = || TryIt {
+            exe: "journeyprobe".into(),
+            lab: "http://127.0.0.1:41234".into(),
+            journey: "journeys/login.yaml".into(),
+            password: "p".into(),
+            data_dir: "d".into(),
+            servers: String::new(),
+            journey_only: false,
+        };
+        let dns: SocketAddr = "127.0.0.1:5454".parse().unwrap();
+        let both = t().with_servers(Some("http://127.0.0.1:4321"), Some(dns));
+        assert_eq!(
+            both.run_line(),
+            "BASE_URL=http://127.0.0.1:41234 ASSETS_ENDPOINT=http://127.0.0.1:4321 \
+             LAB_NAMESERVER=127.0.0.1:5454 LOGIN_PASSWORD=\"$(cat p)\" journeyprobe run journeys/login.yaml"
+        );
+        // Without its DNS server, the journey alone: no check of a server that is not there.
+        let no_dns = t().with_servers(Some("http://127.0.0.1:4321"), None);
+        assert!(
+            no_dns
+                .run_line()
+                .ends_with("run journeys/login.yaml --only journeys"),
+            "{}",
+            no_dns.run_line()
         );
     }
 }
