@@ -514,3 +514,19 @@ fn a_reader_that_stops_early_does_not_make_validate_panic() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_journey_named_alone_is_told_which_file_beside_it_holds_the_checks_it_stands_on() {
+    let output = validate_without_secrets(&["journeys/search.yaml"]);
+    let out = stdout(&output);
+    assert_eq!(output.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains(
+            "journeys/search.yaml:8:14: depends_on: no check named 'login_page' in the probe files \
+             loaded — journeys/login.yaml defines it: load that file too, or the folder (journeys/)"
+        ),
+        "{out}"
+    );
+    let both = validate_without_secrets(&["journeys/search.yaml", "journeys/login.yaml"]);
+    assert_eq!(both.status.code(), Some(0), "{}", stdout(&both));
+}

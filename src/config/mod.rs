@@ -82,7 +82,7 @@ pub fn load_for(
         }
     }
     problems.extend(duplicate_names(&journeys, &checks));
-    problems.extend(unknown_prerequisites(&journeys, &checks));
+    problems.extend(unknown_prerequisites(&journeys, &checks, &files));
     problems.extend(bpm_problems(&bpms, &journeys, &checks));
     let bpms = with_implicit_bpms(bpms, &journeys);
     if problems.is_empty() {
@@ -153,7 +153,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Every `depends_on` entry names a check loaded in the same run.
-fn unknown_prerequisites(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnostic> {
+fn unknown_prerequisites(
+    journeys: &[Journey],
+    checks: &[Check],
+    loaded: &[PathBuf],
+) -> Vec<Diagnostic> {
     let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
     let journey_names: Vec<&str> = journeys.iter().map(|j| j.name.as_str()).collect();
     let mut out = Vec::new();
@@ -170,7 +174,7 @@ fn unknown_prerequisites(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnost
             } else {
                 (
                     format!("no check named '{dep}' in the probe files loaded"),
-                    diag::suggest(dep, &names),
+                    diag::suggest(dep, &names).or_else(|| beside(&j.file, dep, loaded)),
                 )
             };
             out.push(Diagnostic {
@@ -184,6 +188,41 @@ fn unknown_prerequisites(journeys: &[Journey], checks: &[Check]) -> Vec<Diagnost
         }
     }
     out
+}
+
+/// A hint when a probe file next to `file`, not loaded, seems to define check `name` (a
+/// line `- name: NAME`): a journey file named alone, whose checks live beside it. Only a
+/// hint, so a look at the text is enough; the file is not parsed.
+fn beside(file: &Path, name: &str, loaded: &[PathBuf]) -> Option<String> {
+    let dir = file.parent()?;
+    let read = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let defines = |text: &str| {
+        text.lines()
+            .any(|l| l.trim_start().strip_prefix("- name:").map(str::trim) == Some(name))
+    };
+    let mut siblings: Vec<PathBuf> = std::fs::read_dir(read)
+        .ok()?
+        .filter_map(|e| Some(dir.join(e.ok()?.file_name())))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+        .filter(|p| p != file && !loaded.contains(p))
+        .collect();
+    siblings.sort();
+    let found = siblings
+        .iter()
+        .find(|f| std::fs::read_to_string(f).is_ok_and(|t| defines(&t)))?;
+    let folder = if dir.as_os_str().is_empty() {
+        ".".to_string()
+    } else {
+        format!("{}/", dir.display())
+    };
+    Some(format!(
+        "{} defines it: load that file too, or the folder ({folder})",
+        found.display()
+    ))
 }
 
 /// Probe names are unique across journeys and checks: they become metric labels.
