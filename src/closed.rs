@@ -31,6 +31,8 @@ macro_rules! closed_set {
             $( $(#[$vmeta])* $variant ),+
         }
 
+        // A set private to a module (a board state) may not need every derived item.
+        #[allow(dead_code)]
         impl $name {
             /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

@@ -26,6 +26,14 @@ use serde_json::Value;
 
 const TOKEN: &str = "board-token-5678";
 
+/// One browser test at a time: [`Browser::stop`] insists that no browser of this process is
+/// left, which a browser of a test running beside it would contradict.
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_browser() -> std::sync::MutexGuard<'static, ()> {
+    ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn post_event(serve: &Served, body: &str) -> Value {
     let auth = format!("Authorization: Bearer {TOKEN}\r\n");
     let (status, _, body) = http(&serve.addr, "POST", "/api/v1/events", &auth, body);
@@ -35,6 +43,7 @@ fn post_event(serve: &Served, body: &str) -> Value {
 
 #[test]
 fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screenshot() {
+    let _one = one_browser();
     let lab = Lab::start();
     let s = Scratch::new();
     let data = s.path().join("data");
@@ -63,7 +72,7 @@ fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screen
         ..Default::default()
     });
     let login = parsed["login"].journey.as_ref().unwrap();
-    let route = &parsed["login"].checks[0];
+    let (route, dns) = (&parsed["login"].checks[0], &parsed["login"].checks[1]);
     let real = rt.block_on(async {
         let env = RunEnv {
             webdriver: browser.driver().url().to_string(),
@@ -75,8 +84,8 @@ fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screen
             interactive: Default::default(),
         };
         let mut r = run_journey(login, &env, &Quiet).await;
-        journeyprobe::check::attribute(&mut r, &[route], &journeyprobe::check::CheckEnv::new())
-            .await;
+        let env = journeyprobe::check::CheckEnv::new();
+        journeyprobe::check::attribute(&mut r, &[route, dns], &env).await;
         r
     });
     assert_eq!(real.reason, Some(Reason::LowContrast), "{real:?}");
@@ -89,7 +98,15 @@ fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screen
     // Every probe has its one run (errors for the journeys, a success for the route check)
     // at its grid offset, within a minute of serve's start; waiting for them before the seed
     // makes what the board shows next settled.
-    let names = ["login", "login_route", "checkout", "search", "signup"];
+    let names = [
+        "login",
+        "login_route",
+        "app_dns",
+        "checkout",
+        "password_reset",
+        "search",
+        "signup",
+    ];
     serve.wait_for("each probe's first run", Duration::from_secs(90), |m| {
         names
             .iter()
@@ -114,11 +131,20 @@ fn the_board_shows_bpms_in_and_out_of_band_what_changed_and_a_failed_runs_screen
             .wait_js("every chart drawn", "return [...document.querySelectorAll('.chart')].every(c => c.dataset.drawn === 'true' && c.querySelector('canvas'))")
             .await;
         check_tiles(&browser).await;
+        check_now(&browser).await;
+        check_dependencies_and_cause(&browser, &seeded).await;
         check_what_changed(&browser, &seeded, deploy["id"].as_i64().unwrap(), deploy_at).await;
         check_markers(&browser, deploy["id"].as_i64().unwrap(), unix(deploy_at)).await;
         check_probes(&browser, &seeded).await;
         if std::env::var_os("JOURNEYPROBE_UPDATE_SCREENSHOT").is_some() {
             save_screenshot(&browser).await;
+        }
+        if let Some(dir) = std::env::var_os("JOURNEYPROBE_BOARD_SHOTS") {
+            browser.resize(1366, 768).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let png = browser.screenshot().await;
+            std::fs::write(Path::new(&dir).join("board-1366x768.png"), png).unwrap();
+            browser.resize(1280, 900).await;
         }
         check_phone(&browser).await;
         check_run_pages(&browser, &base, &seeded).await;
@@ -148,6 +174,16 @@ async fn check_tiles(b: &Browser) {
                 ["5m", "25%", "1 / 4", "below"],
                 ["1h", "20.6%", "7 / 34", "below"],
                 ["24h", "91.3%", "282 / 309", "below"]
+            ]
+        ],
+        [
+            "password_reset",
+            "below",
+            "40%",
+            [
+                ["5m", "40%", "2 / 5", "below"],
+                ["1h", "60%", "12 / 20", "below"],
+                ["24h", "97.3%", "287 / 295", "in_band"]
             ]
         ],
         [
@@ -191,12 +227,130 @@ async fn check_tiles(b: &Browser) {
         .await;
     assert_eq!(
         words,
-        serde_json::json!(["▼ Below band", "▲ Above band", "✓ In band", "– No data"])
+        serde_json::json!([
+            "▼ Below band",
+            "▼ Below band",
+            "▲ Above band",
+            "✓ In band",
+            "– No data"
+        ])
     );
     let summary = b
         .js("return document.querySelector('.summary h1').textContent")
         .await;
-    assert_eq!(summary, "2 of 4 BPMs out of band");
+    assert_eq!(summary, "3 of 5 BPMs out of band");
+}
+
+/// Each tile says where its probes stand now, beside its windows' verdict: `password_reset`
+/// recovered two minutes ago and its windows still hold the outage; `login`'s latest runs
+/// pass and fail; a funnel has no state now of its own.
+async fn check_now(b: &Browser) {
+    let now = b
+        .js(r#"return [...document.querySelectorAll('.tile')].map(t => [t.dataset.bpm, t.dataset.state,
+            t.dataset.now, t.querySelector('.now')?.textContent.trim() ?? null])"#)
+        .await;
+    assert_eq!(
+        now,
+        serde_json::json!([
+            ["login", "below", "mixed", "≈ Mixed now"],
+            ["password_reset", "below", "recovering", "↗ Recovering"],
+            ["checkout_funnel", "above", "", null],
+            ["search", "in_band", "in_band", "✓ Passing now"],
+            ["signup", "no_data", "no_data", "– No recent runs"]
+        ])
+    );
+    // A recovering tile's edge is no longer red; a tile below its band and not recovering is.
+    let edges = b
+        .js(
+            r#"const edge = id => getComputedStyle(document.getElementById(id)).borderTopColor;
+            return [edge('bpm-password_reset'), edge('bpm-search'), edge('bpm-login')]"#,
+        )
+        .await;
+    assert_eq!(
+        edges[0], edges[1],
+        "recovering wears the in-band edge: {edges}"
+    );
+    assert_ne!(edges[0], edges[2], "{edges}");
+}
+
+/// The checks a journey stands on are lines under its tile; a failing one weighs what a tile
+/// below its band weighs (same edge colour and width, same tint, same badge). The tile names
+/// the check that failed with its last failure.
+async fn check_dependencies_and_cause(b: &Browser, seed: &Seed) {
+    let deps = b
+        .js(
+            r#"return [...document.querySelectorAll('#bpm-login .dep')].map(d => [d.dataset.check,
+            d.dataset.outcome, d.dataset.role, d.querySelector('.badge').textContent,
+            d.querySelector('code')?.textContent ?? null])"#,
+        )
+        .await;
+    assert_eq!(
+        deps,
+        serde_json::json!([
+            ["login_route", "success", "stands_on", "✓ Passing", null],
+            [
+                "app_dns",
+                "failure",
+                "stands_on",
+                "✗ Failing",
+                "dns_timeout"
+            ]
+        ])
+    );
+    let weight = b
+        .js(r#"const s = e => getComputedStyle(e);
+            const dep = document.querySelector('#bpm-login .dep[data-check="app_dns"]');
+            const tile = document.getElementById('bpm-login');
+            const badge = tile.querySelector('.tile-head .badge');
+            return { dep: [s(dep).borderLeftColor, s(dep).borderLeftWidth],
+                     tile: [s(tile).borderTopColor, s(tile).borderTopWidth],
+                     dep_badge: [s(dep.querySelector('.badge')).color, s(dep.querySelector('.badge')).backgroundColor],
+                     tile_badge: [s(badge).color, s(badge).backgroundColor],
+                     tint: s(dep).backgroundColor, changed: s(tile.querySelector('.changed')).backgroundColor,
+                     message: dep.querySelector('.dep-msg')?.textContent }"#)
+        .await;
+    assert_eq!(weight["dep"], weight["tile"], "{weight}");
+    assert_eq!(weight["dep_badge"], weight["tile_badge"], "{weight}");
+    assert_eq!(weight["tint"], weight["changed"], "{weight}");
+    assert!(
+        weight["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not answer within")),
+        "{weight}"
+    );
+    let cause = b
+        .js(r#"const c = document.querySelector('#bpm-login .cause');
+            return c && { run: +c.dataset.run, text: c.querySelector('.cause-run').textContent,
+              blame: [...c.querySelectorAll('.blame')].map(p => [p.dataset.check, p.dataset.outcome, p.textContent]),
+              passed: c.querySelector('.passed')?.textContent }"#)
+        .await;
+    assert_eq!(cause["run"], seed.failed_real, "{cause}");
+    assert!(
+        cause["text"]
+            .as_str()
+            .unwrap()
+            .contains("low_contrast at step 5 (submit button is visible)"),
+        "{cause}"
+    );
+    let blame = &cause["blame"][0];
+    assert_eq!(
+        (&blame[0], &blame[1]),
+        (&"app_dns".into(), &"failure".into()),
+        "{cause}"
+    );
+    assert!(
+        blame[2]
+            .as_str()
+            .unwrap()
+            .starts_with("The check it stands on app_dns failed with it: dns_timeout — nameserver"),
+        "{cause}"
+    );
+    assert_eq!(cause["passed"], "Passed with it: login_route", "{cause}");
+    // Below its band, a failure explains it; a funnel too good is not explained by one.
+    let causes = b
+        .js("return [...document.querySelectorAll('.tile .cause')].map(c => c.closest('.tile').dataset.bpm)")
+        .await;
+    assert_eq!(causes, serde_json::json!(["login", "password_reset"]));
 }
 
 async fn check_what_changed(b: &Browser, seed: &Seed, deploy_id: i64, deploy_at: SystemTime) {
@@ -327,7 +481,7 @@ async fn check_probes(b: &Browser, seed: &Seed) {
     );
     assert_eq!(route["failure"], "none");
     assert_eq!(rows["signup"]["success"], "never");
-    assert_eq!(rows.as_object().unwrap().len(), 5, "{rows}");
+    assert_eq!(rows.as_object().unwrap().len(), 7, "{rows}");
 }
 
 async fn save_screenshot(b: &Browser) {
@@ -412,7 +566,7 @@ async fn check_run_pages(b: &Browser, base: &str, seed: &Seed) {
     assert_eq!(page["steps"], serde_json::json!(steps));
     assert_eq!(
         page["prerequisites"],
-        serde_json::json!([["login_route", "success"]])
+        serde_json::json!([["login_route", "success"], ["app_dns", "failure"]])
     );
     for f in [
         "screenshot.png",
@@ -466,6 +620,83 @@ async fn check_run_pages(b: &Browser, base: &str, seed: &Seed) {
             format!("/runs/{}", seed.retry_first)
         ])
     );
+}
+
+/// A young instance: ten minutes of history. The chart of a BPM with runs starts a minute
+/// before its first run (its line fills the chart), not a day ago with a dot at the right
+/// edge; a BPM without countable runs still shows its empty day.
+/// `JOURNEYPROBE_BOARD_SHOTS=DIR` saves what the browser saw there.
+#[test]
+fn a_young_instances_charts_zoom_to_their_data() {
+    let _one = one_browser();
+    let lab = Lab::start();
+    let s = Scratch::new();
+    let data = s.path().join("data");
+    let (probe_dir, parsed) = probe_files(&s, &lab.base_url());
+    let search = parsed["search"].journey.as_ref().unwrap();
+    let history = History::open(&data).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let now = SystemTime::now();
+    let first = now - minutes(10.0);
+    rt.block_on(async {
+        for ago in [10.0, 8.0, 6.0, 4.0, 2.0, 0.5] {
+            let r = journey_run(search, now, minutes(ago), Seeded::Success);
+            store(&history, &r, 1, true, None).await;
+        }
+    });
+    let webdriver = format!("http://127.0.0.1:{}", closed_port());
+    let serve = Served::start(
+        &s,
+        &lab.base_url(),
+        &data,
+        &[&probe_dir, "--webdriver", &webdriver],
+    );
+    rt.block_on(async {
+        let browser = Browser::start().await;
+        browser.resize(1366, 768).await;
+        browser.goto(&format!("http://{}/", serve.addr)).await;
+        let charts = browser
+            .wait_js(
+                "every chart drawn",
+                r#"const c = [...document.querySelectorAll('.chart')];
+                return c.every(e => e.dataset.drawn === 'true') && {
+                  from: JSON.parse(document.getElementById('board-data').textContent).from,
+                  search: +document.querySelector('[data-chart="search"]').dataset.from,
+                  signup: +document.querySelector('[data-chart="signup"]').dataset.from,
+                  caption: document.querySelector('#bpm-search figcaption').textContent }"#,
+            )
+            .await;
+        let start = charts["search"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("the search chart's start: {charts}"));
+        let expected = unix(first) - 60.0;
+        assert!(
+            (start - expected).abs() < 2.0,
+            "the chart starts a minute before the first run ({expected}): {charts}"
+        );
+        assert_eq!(
+            charts["signup"], charts["from"],
+            "no runs: the whole day: {charts}"
+        );
+        assert!(
+            charts["caption"]
+                .as_str()
+                .unwrap()
+                .contains("since shortly before its first run, 11 min ago"),
+            "{charts}"
+        );
+        if let Some(dir) = std::env::var_os("JOURNEYPROBE_BOARD_SHOTS") {
+            std::fs::write(
+                Path::new(&dir).join("young.png"),
+                browser.screenshot().await,
+            )
+            .unwrap();
+        }
+        browser.stop().await;
+    });
+    drop(rt);
+    drop(serve);
+    s.assert_no_leftovers();
 }
 
 #[test]

@@ -194,7 +194,10 @@ async fn the_demo_runs_and_a_switch_on_the_board_breaks_the_login_bpm() {
     // The login file's checks ask the lab's S3 and DNS servers: the line says where they
     // are, or runs the journey alone when the lab could not start one.
     let (servers, tail) = if said.all[lab_line].contains("with its S3 and DNS servers") {
-        (" ASSETS_ENDPOINT=http://127.0.0.1:", " run journeys/login.yaml")
+        (
+            " ASSETS_ENDPOINT=http://127.0.0.1:",
+            " run journeys/login.yaml",
+        )
     } else {
         ("", " run journeys/login.yaml --only journeys")
     };
@@ -248,6 +251,28 @@ async fn the_demo_runs_and_a_switch_on_the_board_breaks_the_login_bpm() {
             "the board with the lab panel",
             "return !!document.querySelector('.lab iframe')",
         )
+        .await;
+    // The lab's panel is folded, so the tiles are above the fold of a 1366×768 laptop
+    // screen; opened, it shows the switches.
+    browser.resize(1366, 768).await;
+    let fold = browser
+        .wait_js(
+            "the first tile's headline",
+            "const h = document.querySelector('.tile .headline'); \
+             return h && [document.querySelector('.lab').open, h.getBoundingClientRect().bottom, innerHeight]",
+        )
+        .await;
+    assert_eq!(fold[0], false, "the lab panel starts folded: {fold}");
+    assert!(
+        fold[1].as_f64() < fold[2].as_f64(),
+        "the first tile's ratio is above the fold: {fold}"
+    );
+    if let Some(dir) = std::env::var_os("JOURNEYPROBE_BOARD_SHOTS") {
+        let png = browser.screenshot().await;
+        std::fs::write(std::path::Path::new(&dir).join("demo-1366x768.png"), png).unwrap();
+    }
+    browser
+        .js("document.querySelector('.lab').open = true; return true")
         .await;
     browser.enter_frame(0).await;
     browser

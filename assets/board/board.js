@@ -20,6 +20,9 @@
     var d = new Date(t * 1000);
     return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes());
   }
+  function hhmmss(t) {
+    return hhmm(t) + ':' + pad(new Date(t * 1000).getUTCSeconds());
+  }
   function pct(r) {
     var p = r * 100;
     return (Math.abs(p - Math.round(p)) < 0.05 ? Math.round(p) : p.toFixed(1)) + '%';
@@ -57,9 +60,9 @@
   // Flags closer than one flag's width step down so each stays readable.
   function placeMarkers(u) {
     u.over.querySelectorAll('.marker').forEach(function (m) { m.remove(); });
-    var lastX = -Infinity, row = 0;
+    var lastX = -Infinity, row = 0, from = u.scales.x.min;
     data.events.forEach(function (e) {
-      if (e.at < data.from || e.at > data.now) return;
+      if (e.at < from || e.at > data.now) return;
       var x = u.valToPos(e.at, 'x');
       row = x - lastX < 20 ? (row + 1) % 4 : 0;
       lastX = x;
@@ -103,6 +106,9 @@
     var note = document.createElement('p');
     note.className = 'readout';
     el.insertAdjacentElement('afterend', note);
+    // A young instance's chart starts shortly before its first run, not a day ago.
+    var from = b.from == null ? data.from : b.from;
+    var label = data.now - from < 600 ? hhmmss : hhmm;
     var opts = {
       width: Math.max(200, el.clientWidth),
       height: 170,
@@ -110,12 +116,12 @@
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 7 } },
       scales: {
-        x: { time: true, range: [data.from, data.now] },
+        x: { time: true, range: [from, data.now] },
         y: { auto: false, range: [0, 1] },
       },
       axes: [
         Object.assign({}, axis, {
-          values: function (u, splits) { return splits.map(hhmm); },
+          values: function (u, splits) { return splits.map(label); },
         }),
         Object.assign({}, axis, {
           size: 44,
@@ -154,6 +160,8 @@
       empty.textContent = 'No countable run in the last 24 h';
       u.over.appendChild(empty);
     }
+    // Where the time axis starts, for readers and tests.
+    el.dataset.from = String(from);
     el.dataset.drawn = 'true';
     if (typeof ResizeObserver !== 'undefined') {
       new ResizeObserver(function () {

@@ -73,6 +73,32 @@ impl History {
         .await
     }
 
+    /// Success of each probe's latest `n` countable runs (final, success or failure) since
+    /// `since`, newest first, in the order of `probes`: what the board's "state now" reads.
+    pub async fn recent_countable(
+        &self,
+        probes: Vec<String>,
+        since: f64,
+        n: usize,
+    ) -> Result<Vec<Vec<bool>>, HistoryError> {
+        self.call(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT outcome = 'success' FROM runs
+                 WHERE final = 1 AND probe = ?1 AND started_at >= ?2
+                 AND outcome IN ('success', 'failure')
+                 ORDER BY started_at DESC, id DESC LIMIT ?3",
+            )?;
+            probes
+                .iter()
+                .map(|p| {
+                    stmt.query_map(params![p, since, n as i64], |r| r.get(0))?
+                        .collect::<rusqlite::Result<Vec<bool>>>()
+                })
+                .collect()
+        })
+        .await
+    }
+
     /// One stored attempt by its row id.
     pub async fn run(&self, id: i64) -> Result<Option<StoredRun>, HistoryError> {
         self.call(move |c| {
@@ -221,6 +247,28 @@ mod tests {
         let run = h.run(first).await.unwrap().unwrap();
         assert_eq!((run.attempt, run.is_final), (1, false));
         assert!(h.run(9999).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn recent_countable_runs_are_the_latest_by_start_newest_first_without_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(dir.path()).unwrap();
+        let failed = store(&h, Outcome::Failure, 300.0, 1, None).await;
+        h.mark_final(failed).await.unwrap();
+        store(&h, Outcome::Success, 100.0, 1, None).await;
+        store_final_error(&h, 400.0).await;
+        // Written last, started first.
+        store(&h, Outcome::Success, 50.0, 1, None).await;
+        let recent = h
+            .recent_countable(vec!["a".into(), "nobody".into()], 0.0, 2)
+            .await
+            .unwrap();
+        assert_eq!(recent, [vec![false, true], vec![]]);
+        let since = h
+            .recent_countable(vec!["a".into()], 200.0, 5)
+            .await
+            .unwrap();
+        assert_eq!(since, [vec![false]]);
     }
 
     #[tokio::test]

@@ -255,7 +255,7 @@ timeout: 30s
 step_timeout: 10s
 incident: [INC-1234]
 runbook: https://wiki.example.com/runbooks/login
-depends_on: [login_route]
+depends_on: [login_route, app_dns]
 vars:
   base: ${env:BASE_URL}
   user: probe@example.com
@@ -276,6 +276,10 @@ checks:
   - name: login_route
     every: 1h
     http: { url: "${base}/login", status: [200] }
+  - name: app_dns
+    every: 1h
+    timeout: 1s
+    dns: { query: app.fault-lab.test, nameserver: "@APP_DNS@", expect: { answers_equal: [127.0.0.1] } }
 "##;
 
 const CHECKOUT: &str = r#"name: checkout
@@ -299,6 +303,13 @@ steps:
   - goto: ${env:BASE_URL}/dashboard
 "#;
 
+const PASSWORD_RESET: &str = r#"name: password_reset
+description: A user who forgot the password asks for a reset link.
+every: 1h
+steps:
+  - goto: ${env:BASE_URL}/login
+"#;
+
 const SIGNUP: &str = r#"name: signup
 description: A visitor creates an account.
 every: 1h
@@ -306,8 +317,11 @@ steps:
   - goto: ${env:BASE_URL}/signup
 "#;
 
-/// Write the probe files; return the folder and each file parsed as `serve` parses it.
+/// Write the probe files; return the folder and each file parsed as `serve` parses it. The
+/// login file's DNS check asks a loopback port where nothing listens: it fails with
+/// `dns_timeout`, in serve's run and as the real failed run's prerequisite.
 pub fn probe_files(s: &Scratch, base_url: &str) -> (String, BTreeMap<&'static str, ParsedFile>) {
+    let nameserver = format!("127.0.0.1:{}", closed_port());
     let dir = s.path().join("probes");
     std::fs::create_dir_all(&dir).unwrap();
     let env = BTreeMap::from([
@@ -315,9 +329,11 @@ pub fn probe_files(s: &Scratch, base_url: &str) -> (String, BTreeMap<&'static st
         ("LOGIN_PASSWORD".to_string(), PASSWORD.to_string()),
     ]);
     let mut parsed = BTreeMap::new();
+    let login = LOGIN.replace("@APP_DNS@", &nameserver);
     for (name, text) in [
-        ("login", LOGIN),
+        ("login", login.as_str()),
         ("checkout", CHECKOUT),
+        ("password_reset", PASSWORD_RESET),
         ("search", SEARCH),
         ("signup", SIGNUP),
     ] {
@@ -354,6 +370,10 @@ pub struct Seed {
 ///   24h: 282/309 = 91.3%. It left its band 29.5 min ago, at the outage's first failure.
 /// - `checkout_funnel` (60–80%): a run every 10 min, one in three failing, none in the last
 ///   95 min: 1h 6/6 = 100% (above); 24h 98/143 = 68.5%.
+/// - `password_reset` (≥ 95%): recovered 2 minutes ago. A success every 5 min from 23.9 h to
+///   12 min ago, failures every minute from 9.5 to 2.5 min ago, successes 1.5 and 0.5 min
+///   ago: 5m 2/5 = 40%, 1h 12/20 = 60% (below), 24h 287/295 = 97.3%; the latest two pass,
+///   so it is `recovering`.
 /// - `search` (≥ 95%): a success every 5 min: 100% in band.
 /// - `signup`: no run: no data.
 pub async fn seed(
@@ -410,6 +430,20 @@ pub async fn seed(
             Seeded::Success
         };
         let r = journey_run(checkout, now, minutes(k as f64 * 10.0 + 5.0), how);
+        store(h, &r, 1, true, None).await;
+    }
+    let reset = probes["password_reset"].journey.as_ref().unwrap();
+    let broken = Seeded::Failure(1, Reason::HttpErrorPage);
+    for k in 2..=286 {
+        let r = journey_run(reset, now, minutes(k as f64 * 5.0 + 2.0), Seeded::Success);
+        store(h, &r, 1, true, None).await;
+    }
+    for m in 2..=9 {
+        let r = journey_run(reset, now, minutes(m as f64 + 0.5), broken);
+        store(h, &r, 1, true, None).await;
+    }
+    for ago in [1.5, 0.5] {
+        let r = journey_run(reset, now, minutes(ago), Seeded::Success);
         store(h, &r, 1, true, None).await;
     }
     let search = probes["search"].journey.as_ref().unwrap();

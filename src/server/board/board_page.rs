@@ -6,10 +6,12 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::band::Left;
+use super::deps::{Cause, DepLine, DepRole};
 use super::html::{
     Esc, ago, link_or_text, outcome_badge, page, pct, span, state_badge, time_el, utc, w,
 };
-use super::view::{BEFORE_SECS, Board, BpmView, Changed, ProbeRow, rank};
+use super::now::{NowState, RECENT_RUNS};
+use super::view::{BEFORE_SECS, Board, BpmView, Changed, LOOKBACK_SECS, ProbeRow, rank};
 use crate::config::{Band, BpmState};
 use crate::history::board::RunRef;
 use crate::history::events::Event;
@@ -35,14 +37,17 @@ pub fn render(b: &Board) -> String {
         lab_panel(&mut body, lab);
     }
     let mut tiles: Vec<&BpmView> = b.bpms.iter().collect();
-    // Out of band first: that is what the page is opened for.
-    tiles.sort_by_key(|v| rank(v.state));
+    // Out of band or failing now first: that is what the page is opened for.
+    tiles.sort_by_key(|v| (!v.alarming(), rank(v.state)));
     body.push_str("<section class=\"tiles\" aria-label=\"Business value proxy metrics\">\n");
     for v in tiles {
         tile(&mut body, v, b.now);
     }
     if b.bpms.is_empty() {
         body.push_str("<p class=\"empty\">No BPMs: the probe files define no journey and no <code>bpms:</code>.</p>\n");
+    }
+    if !b.loose.is_empty() {
+        loose_checks(&mut body, &b.loose, b.now);
     }
     body.push_str("</section>\n");
     probes(&mut body, b);
@@ -63,18 +68,23 @@ pub fn render(b: &Board) -> String {
 fn summary(out: &mut String, b: &Board) {
     use BpmState::*;
     let count = |s: BpmState| b.bpms.iter().filter(|v| v.state == s).count();
+    let now = |n: NowState| b.bpms.iter().filter(|v| v.now == Some(n)).count();
     let bad = count(Below) + count(Above);
     let (class, headline) = match (bad, b.bpms.len()) {
         (_, 0) => (NoData, "No BPMs configured".to_string()),
         (0, n) if count(InBand) == 0 => (NoData, format!("No data yet for {n} BPM(s)")),
-        (0, n) => (InBand, format!("All {n} BPMs with data are in band")),
+        // Only those with data: a young board is not "all 5 in band" with one measured.
+        (0, _) => (
+            InBand,
+            format!("All {} BPMs with data are in band", count(InBand)),
+        ),
         (k, n) => (Below, format!("{k} of {n} BPMs out of band")),
     };
     w!(
         out,
         r#"<section class="summary s-{class}" data-out-of-band="{bad}">
 <h1>{}</h1>
-<p class="counts"><span class="count s-below">▼ {} below</span> <span class="count s-above">▲ {} above</span> <span class="count s-in_band">✓ {} in band</span> <span class="count s-no_data">– {} no data</span></p>
+<p class="counts"><span class="count s-below">▼ {} below</span> <span class="count s-above">▲ {} above</span> <span class="count s-in_band">✓ {} in band</span> <span class="count s-no_data">– {} no data</span> <span class="count n-failing_now">● {} failing now</span> <span class="count n-recovering">↗ {} recovering</span></p>
 <p class="generated">As of {} · reloads every {} s · all times UTC</p>
 </section>
 "#,
@@ -83,21 +93,25 @@ fn summary(out: &mut String, b: &Board) {
         count(Above),
         count(InBand),
         count(NoData),
+        now(NowState::FailingNow),
+        now(NowState::Recovering),
         utc(b.now),
         refresh(b),
     );
 }
 
 /// `journeyprobe demo`: the lab's own switch page, framed, so a newcomer can break the site
-/// from here and watch the tiles react.
+/// from here and watch the tiles react. Folded by default, so the tiles stay above the fold
+/// of a laptop screen; a `<details>` needs no script.
 fn lab_panel(out: &mut String, lab: &str) {
     let lab = lab.trim_end_matches('/');
     w!(
         out,
-        "<section class=\"lab\" aria-label=\"Fault lab\">\n<h2>Break the demo site</h2>\n\
+        "<details class=\"lab\" aria-label=\"Fault lab\">\n<summary><h2>Break the demo site</h2> \
+         <span class=\"muted\">open the fault lab's switches</span></summary>\n\
          <p>Tick a fault: within two runs the BPMs below react (this page reloads every {} s). \
          The site is <a href=\"{}/login\">{}</a>.</p>\n\
-         <iframe src=\"{}/_lab/switches\" title=\"Fault lab switches\"></iframe>\n</section>\n",
+         <iframe src=\"{}/_lab/switches\" title=\"Fault lab switches\"></iframe>\n</details>\n",
         DEMO_REFRESH_SECS,
         Esc(lab),
         Esc(lab),
@@ -116,13 +130,17 @@ fn band_text(band: &Band) -> String {
 
 fn tile(out: &mut String, v: &BpmView, now: f64) {
     let name = Esc(&v.name);
+    let now_class = v.now.map_or("", |n| n.as_str());
     w!(
         out,
-        "<article class=\"tile s-{st}\" id=\"bpm-{name}\" data-bpm=\"{name}\" data-state=\"{st}\">\n\
+        "<article class=\"tile s-{st} n-{now_class}\" id=\"bpm-{name}\" data-bpm=\"{name}\" data-state=\"{st}\" data-now=\"{now_class}\">\n\
          <div class=\"tile-head\"><h2>{name}</h2>{}</div>\n",
         state_badge(v.state),
         st = v.state,
     );
+    if let Some(n) = v.now {
+        now_line(out, n);
+    }
     if let Some(d) = &v.description {
         w!(out, "<p class=\"desc\">{}</p>\n", Esc(d));
     }
@@ -141,15 +159,28 @@ fn tile(out: &mut String, v: &BpmView, now: f64) {
             band = Esc(&band_text(&v.band)),
         );
     }
+    if let Some(c) = &v.cause {
+        cause(out, c, now);
+    }
+    dep_lines(out, &v.deps, now);
     windows_table(out, v);
     let win = v.windows.get(v.headline).map_or("", |h| h.window.as_str());
+    let over = if v.chart_from > now - LOOKBACK_SECS {
+        format!(
+            "since shortly before its first run, {}",
+            ago(now, v.chart_from)
+        )
+    } else {
+        "over the last 24 h".to_string()
+    };
     w!(
         out,
         "<figure class=\"chart-box\"><div class=\"chart\" data-chart=\"{name}\" role=\"img\" \
-         aria-label=\"{name}: its {win} ratio over the last 24 hours, expected band shaded, change events flagged\"></div>\
-         <figcaption>The {win} ratio over the last 24 h (gap: no countable run) · shaded: expected band · \
+         aria-label=\"{name}: its {win} ratio {over}, expected band shaded, change events flagged\"></div>\
+         <figcaption>The {win} ratio {over} (gap: no countable run) · shaded: expected band · \
          red: out of band · flags: change events</figcaption></figure>\n",
         win = Esc(win),
+        over = Esc(&over),
     );
     if let Some(c) = &v.changed {
         changed(out, c, now);
@@ -160,6 +191,160 @@ fn tile(out: &mut String, v: &BpmView, now: f64) {
         w!(out, "{sep}<a href=\"#probe-{p}\">{p}</a>", p = Esc(p));
     }
     out.push_str(" · errors never count</p>\n</article>\n");
+}
+
+/// The state now, in a line under the tile's head: the windows lag, this does not.
+fn now_line(out: &mut String, n: NowState) {
+    let (symbol, words) = n.words();
+    let why = match n {
+        NowState::FailingNow => {
+            format!("the latest {RECENT_RUNS} runs of a probe it counts failed")
+        }
+        NowState::Recovering => format!(
+            "the latest {RECENT_RUNS} runs of each probe passed; its windows still count the failures before them"
+        ),
+        NowState::InBand => format!("the latest {RECENT_RUNS} runs of each probe passed"),
+        NowState::Mixed => "the latest runs pass and fail".to_string(),
+        NowState::NoData => "no countable run in the last 24 h".to_string(),
+    };
+    w!(
+        out,
+        "<p class=\"now-line\"><span class=\"now n-{n}\"><span aria-hidden=\"true\">{symbol}</span> {words}</span> \
+         <span class=\"now-why\">{why}</span></p>\n"
+    );
+}
+
+/// The latest failure of the BPM's journeys, and what the checks it stands on said then.
+fn cause(out: &mut String, c: &Cause, now: f64) {
+    w!(
+        out,
+        "<section class=\"cause\" data-probe=\"{p}\" data-run=\"{id}\"><p class=\"cause-run\">Last failure: \
+         <a href=\"/runs/{id}\"><b>{p}</b> ",
+        p = Esc(&c.probe),
+        id = c.run.id,
+    );
+    if let Some(r) = &c.run.reason {
+        w!(out, "<code>{}</code>", Esc(r.as_str()));
+    }
+    if let Some(at) = &c.at {
+        w!(out, " at {}", Esc(at));
+    }
+    out.push_str("</a>, ");
+    time_el(out, now, c.run.started_at);
+    if let Some(m) = &c.message {
+        w!(out, "<span class=\"cause-msg\">{}</span>", Esc(m));
+    }
+    out.push_str("</p>\n");
+    let failed: Vec<_> = c.failed().collect();
+    for p in &failed {
+        let verb = if p.outcome == "failure" {
+            "failed with it"
+        } else {
+            "could not be checked with it"
+        };
+        w!(
+            out,
+            "<p class=\"blame o-{o}\" data-check=\"{ch}\" data-outcome=\"{o}\">The check it stands on \
+             <b>{ch}</b> {verb}",
+            ch = Esc(&p.check),
+            o = Esc(&p.outcome),
+        );
+        if let Some(r) = &p.reason {
+            w!(out, ": <code>{}</code>", Esc(r));
+        }
+        if let Some(m) = &p.message {
+            w!(out, " — {}", Esc(m));
+        }
+        out.push_str("</p>\n");
+    }
+    let passed: Vec<&str> = c
+        .prerequisites
+        .iter()
+        .filter(|p| p.outcome == "success")
+        .map(|p| p.check.as_str())
+        .collect();
+    if !passed.is_empty() {
+        let lead = if failed.is_empty() {
+            "Every check it stands on passed with it (the fault is on the journey's own path): "
+        } else {
+            "Passed with it: "
+        };
+        w!(
+            out,
+            "<p class=\"passed\">{lead}{}</p>\n",
+            Esc(&passed.join(", "))
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// One line per check: its latest attempt, with the weight of a failing journey when it
+/// failed (the same colours and edge as a tile below its band).
+fn dep_lines(out: &mut String, deps: &[DepLine], now: f64) {
+    if deps.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"deps\" aria-label=\"Checks\">\n");
+    for d in deps {
+        dep_line(out, d, now);
+    }
+    out.push_str("</ul>\n");
+}
+
+fn dep_line(out: &mut String, d: &DepLine, now: f64) {
+    let outcome = d.last.as_ref().map_or("none", |l| l.outcome.as_str());
+    // The badge of a failing check is the badge of a tile below its band.
+    let (class, badge) = match d.last.as_ref().map(|l| l.outcome) {
+        Some(Outcome::Failure) => ("s-below", "✗ Failing"),
+        Some(Outcome::Success) => ("s-in_band", "✓ Passing"),
+        Some(Outcome::Error) => ("o-err", "! Not checked"),
+        None => ("s-no_data", "– Not run yet"),
+    };
+    let role = match d.role {
+        DepRole::Counted => "counted",
+        DepRole::StandsOn => "stood on",
+        DepRole::Loose => "in no BPM",
+    };
+    w!(
+        out,
+        "<li class=\"dep {class}\" data-check=\"{c}\" data-outcome=\"{outcome}\" data-role=\"{}\">\
+         <span class=\"badge {class}\">{badge}</span> <a class=\"dep-name\" href=\"#probe-{c}\">{c}</a> \
+         <span class=\"dep-kind\">{} check, {role}</span>",
+        d.role,
+        Esc(d.kind.as_str()),
+        c = Esc(&d.check),
+    );
+    if let Some(l) = &d.last {
+        out.push(' ');
+        w!(out, "<a class=\"run-link\" href=\"/runs/{}\">", l.id);
+        if let Some(r) = &l.reason {
+            w!(out, "<code>{}</code> ", Esc(r.as_str()));
+        }
+        time_el(out, now, l.started_at);
+        out.push_str("</a>");
+    }
+    if let Some(m) = &d.message {
+        w!(out, "<span class=\"dep-msg\">{}</span>", Esc(m));
+    }
+    out.push_str("</li>\n");
+}
+
+/// The checks no BPM counts and no journey stands on: still where people look.
+fn loose_checks(out: &mut String, loose: &[DepLine], now: f64) {
+    let failing = loose.iter().any(|d| {
+        d.last
+            .as_ref()
+            .is_some_and(|l| l.outcome == Outcome::Failure)
+    });
+    let st = if failing { "below" } else { "no_data" };
+    w!(
+        out,
+        "<article class=\"checks-tile s-{st}\" id=\"loose-checks\" data-state=\"{st}\">\n\
+         <div class=\"tile-head\"><h2>Other checks</h2></div>\n\
+         <p class=\"desc\">Checks that no BPM counts and no journey stands on.</p>\n"
+    );
+    dep_lines(out, loose, now);
+    out.push_str("</article>\n");
 }
 
 fn windows_table(out: &mut String, v: &BpmView) {
@@ -400,6 +585,7 @@ fn chart_data(b: &Board) -> Value {
             let n: Vec<[u64; 2]> = v.chart.iter().map(|p| [p.success, p.countable]).collect();
             json!({
                 "name": v.name,
+                "from": v.chart_from,
                 "window": v.windows.get(v.headline).map(|h| h.window.as_str()),
                 "min": v.band.min,
                 "max": v.band.max,
@@ -430,6 +616,7 @@ mod tests {
     use crate::bpm::WindowValue;
     use crate::history::board::ProbeStatus;
     use crate::history::events::EventKind;
+    use crate::server::board::run_page::PrerequisiteShown;
     use crate::server::board::series::Point;
     use std::time::Duration;
 
@@ -485,6 +672,29 @@ mod tests {
                     left: Left::At(now - 1800.0),
                     events: vec![event.clone()],
                 }),
+                now: Some(NowState::FailingNow),
+                chart_from: now - 86400.0,
+                deps: vec![dep(HOSTILE, Some(Outcome::Failure), now)],
+                cause: Some(Cause {
+                    probe: "login".into(),
+                    run: run_ref(9, now - 20.0, Outcome::Failure),
+                    at: Some(HOSTILE.into()),
+                    message: Some(HOSTILE.into()),
+                    prerequisites: vec![
+                        PrerequisiteShown {
+                            check: "assets_bucket".into(),
+                            outcome: "failure".into(),
+                            reason: Some("bucket_not_found".into()),
+                            message: Some(HOSTILE.into()),
+                        },
+                        PrerequisiteShown {
+                            check: "login_page".into(),
+                            outcome: "success".into(),
+                            reason: None,
+                            message: None,
+                        },
+                    ],
+                }),
             }],
             probes: vec![ProbeRow {
                 name: "login".into(),
@@ -495,8 +705,36 @@ mod tests {
                 bpms: vec!["login".into()],
                 status: ProbeStatus::default(),
             }],
+            loose: vec![dep("orphan", Some(Outcome::Success), now)],
             events: vec![event],
             lab_url: Some(HOSTILE.into()),
+        }
+    }
+
+    fn run_ref(id: i64, at: f64, outcome: Outcome) -> RunRef {
+        RunRef {
+            id,
+            started_at: at,
+            outcome,
+            reason: match outcome {
+                Outcome::Success => None,
+                Outcome::Failure => Some(crate::outcome::Reason::BucketNotFound),
+                Outcome::Error => Some(crate::outcome::Reason::ResolverUnavailable),
+            },
+            attempt: 1,
+            is_final: true,
+        }
+    }
+
+    fn dep(name: &str, outcome: Option<Outcome>, now: f64) -> DepLine {
+        DepLine {
+            check: name.into(),
+            kind: crate::config::ProbeKind::Check(crate::config::CheckKind::Bucket),
+            role: DepRole::StandsOn,
+            last: outcome.map(|o| run_ref(11, now - 30.0, o)),
+            message: outcome
+                .filter(|o| *o != Outcome::Success)
+                .map(|_| HOSTILE.into()),
         }
     }
 
@@ -533,5 +771,114 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("3 min before it left"), "{html}");
+    }
+
+    /// `(class, text)` of the element of `html` that carries `marker`.
+    fn element_with<'a>(html: &'a str, marker: &str) -> &'a str {
+        let at = html
+            .find(marker)
+            .unwrap_or_else(|| panic!("no {marker} in {html}"));
+        let start = html[..at].rfind('<').unwrap();
+        let end = at
+            + html[at..]
+                .find("</li>")
+                .or(html[at..].find("</p>"))
+                .unwrap();
+        &html[start..end]
+    }
+
+    #[test]
+    fn a_tile_says_its_state_now_beside_the_windows_verdict() {
+        let mut b = board();
+        let html = render(&b);
+        assert!(
+            html.contains("data-state=\"below\" data-now=\"failing_now\""),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"now n-failing_now\"><span aria-hidden=\"true\">●</span> Failing now</span>"));
+        b.bpms[0].now = Some(NowState::Recovering);
+        let html = render(&b);
+        assert!(html.contains("data-state=\"below\" data-now=\"recovering\""));
+        assert!(html.contains("Recovering</span> <span class=\"now-why\">the latest 2 runs of each probe passed; its windows still count"));
+        // A funnel has no state of its own now: no line.
+        b.bpms[0].now = None;
+        assert!(!render(&b).contains("now-line"));
+    }
+
+    #[test]
+    fn an_in_band_tile_failing_now_comes_before_quiet_ones_and_is_counted() {
+        let mut b = board();
+        let mut quiet = BpmView {
+            name: "quiet".into(),
+            ..board().bpms.remove(0)
+        };
+        quiet.state = BpmState::InBand;
+        quiet.now = Some(NowState::InBand);
+        let mut fresh = BpmView {
+            name: "fresh_outage".into(),
+            ..board().bpms.remove(0)
+        };
+        fresh.state = BpmState::InBand;
+        fresh.now = Some(NowState::FailingNow);
+        b.bpms = vec![quiet, fresh];
+        let html = render(&b);
+        let (q, f) = (
+            html.find("id=\"bpm-quiet\"").unwrap(),
+            html.find("id=\"bpm-fresh_outage\"").unwrap(),
+        );
+        assert!(f < q, "failing now first");
+        assert!(html.contains("● 1 failing now"), "{html}");
+    }
+
+    #[test]
+    fn the_tile_names_the_failed_check_behind_its_last_failure() {
+        let html = render(&board());
+        let blame = element_with(&html, "class=\"blame o-failure\"");
+        assert!(
+            blame.contains("data-check=\"assets_bucket\"")
+                && blame.contains("<b>assets_bucket</b> failed with it: <code>bucket_not_found</code> — &lt;script&gt;"),
+            "{blame}"
+        );
+        assert!(
+            html.contains("<p class=\"passed\">Passed with it: login_page</p>"),
+            "{html}"
+        );
+        assert!(html.contains("<section class=\"cause\" data-probe=\"login\" data-run=\"9\">"));
+    }
+
+    #[test]
+    fn a_failing_check_line_wears_the_badge_of_a_tile_below_its_band() {
+        let html = render(&board());
+        let line = element_with(&html, "class=\"dep s-below\"");
+        assert!(line.contains("data-outcome=\"failure\""), "{line}");
+        assert!(
+            line.contains("<span class=\"badge s-below\">✗ Failing</span>"),
+            "{line}"
+        );
+        assert!(line.contains("<code>bucket_not_found</code>"), "{line}");
+        // A check in no BPM and stood on by no journey has a place of its own.
+        assert!(html.contains("id=\"loose-checks\""), "{html}");
+        assert!(html.contains("data-check=\"orphan\" data-outcome=\"success\""));
+    }
+
+    #[test]
+    fn the_fault_lab_panel_is_folded() {
+        let html = render(&board());
+        assert!(html.contains("<details class=\"lab\""), "{html}");
+        assert!(!html.contains("<details class=\"lab\" open"), "{html}");
+    }
+
+    #[test]
+    fn the_summary_counts_only_the_bpms_with_data_as_in_band() {
+        let mut b = board();
+        let mut quiet = b.bpms.remove(0);
+        quiet.state = BpmState::InBand;
+        let mut empty = BpmView {
+            name: "empty".into(),
+            ..board().bpms.remove(0)
+        };
+        empty.state = BpmState::NoData;
+        b.bpms = vec![quiet, empty];
+        assert!(render(&b).contains("<h1>All 1 BPMs with data are in band</h1>"));
     }
 }

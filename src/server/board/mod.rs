@@ -22,8 +22,10 @@
 
 mod band;
 mod board_page;
+mod deps;
 mod files;
 mod html;
+mod now;
 mod run_page;
 mod series;
 mod view;

@@ -16,14 +16,14 @@ use crate::outcome::{NetPhase, Outcome};
 /// [`crate::result::RunResult`]; missing fields read as empty).
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Shown {
+pub(super) struct Shown {
     file: String,
-    message: Option<String>,
-    phase: Option<PhaseShown>,
+    pub message: Option<String>,
+    pub phase: Option<PhaseShown>,
     steps: Vec<StepShown>,
     timings: serde_json::Map<String, serde_json::Value>,
     artifacts: Vec<String>,
-    prerequisites: Vec<PrerequisiteShown>,
+    pub prerequisites: Vec<PrerequisiteShown>,
     teardown_error: Option<String>,
     incident: Vec<String>,
     runbook: Option<String>,
@@ -31,7 +31,7 @@ struct Shown {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct PhaseShown {
+pub(super) struct PhaseShown {
     phase: String,
     index: Option<usize>,
     label: Option<String>,
@@ -50,13 +50,20 @@ struct StepShown {
     page: Option<crate::result::PageTimings>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Clone, Deserialize, Default)]
 #[serde(default)]
-struct PrerequisiteShown {
-    check: String,
-    outcome: String,
-    reason: Option<String>,
-    message: Option<String>,
+pub(super) struct PrerequisiteShown {
+    pub check: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+}
+
+impl Shown {
+    /// The shown parts of a stored result; what is missing or unreadable is empty.
+    pub(super) fn of(run: &StoredRun) -> Shown {
+        serde_json::from_value(run.result.clone()).unwrap_or_default()
+    }
 }
 
 /// The artifact file names of a stored result, as listed in it.
@@ -80,7 +87,7 @@ pub fn artifact_url(id: i64, path: &str) -> Option<String> {
 }
 
 pub fn render(run: &StoredRun, attempts: &[RunRef], now: f64) -> String {
-    let shown: Shown = serde_json::from_value(run.result.clone()).unwrap_or_default();
+    let shown = Shown::of(run);
     let mut body = String::new();
     head(&mut body, run, &shown, attempts, now);
     problem(&mut body, run, &shown);
@@ -180,7 +187,8 @@ fn head(out: &mut String, run: &StoredRun, s: &Shown, attempts: &[RunRef], now: 
     out.push_str("</dl>\n</section>\n");
 }
 
-fn where_text(p: &PhaseShown) -> String {
+/// Where a run ended: `step 5 (submit button is visible)`, `the dns check`, `setup`.
+pub(super) fn where_text(p: &PhaseShown) -> String {
     match (p.phase.as_str(), p.index, &p.label, &p.check) {
         ("step", Some(i), Some(l), _) => format!("step {i} ({l})"),
         ("check", _, _, Some(c)) => format!("the {c} check"),

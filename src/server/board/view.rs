@@ -12,7 +12,9 @@ use crate::service::Shared;
 use crate::time::unix;
 
 use super::band::{Left, left_band};
-use super::series::{Point, rolling};
+use super::deps::{Cause, DepLine};
+use super::now::{NowState, RECENT_RUNS, now_state};
+use super::series::{Point, chart_start, chart_step, rolling};
 
 /// How far back the charts (and the search for when a BPM left its band) look.
 pub const LOOKBACK_SECS: f64 = 24.0 * 3600.0;
@@ -25,6 +27,8 @@ pub struct Board {
     pub from: f64,
     pub bpms: Vec<BpmView>,
     pub probes: Vec<ProbeRow>,
+    /// Checks that no BPM counts and no journey stands on.
+    pub loose: Vec<DepLine>,
     /// Change events of the look-back, oldest first (the chart markers).
     pub events: Vec<Event>,
     /// The fault lab whose switches the board shows (`journeyprobe demo`).
@@ -42,10 +46,27 @@ pub struct BpmView {
     pub headline: usize,
     /// `Below` or `Above` if any window is; else `InBand` if any window is; else `NoData`.
     pub state: BpmState,
-    /// The headline window's ratio over the look-back ([`super::series`]).
+    /// Where its probes stand by their latest runs ([`super::now`]); `None` for a funnel.
+    pub now: Option<NowState>,
+    /// The headline window's ratio from `chart_from` to now ([`super::series`]).
     pub chart: Vec<Point>,
+    /// Start of the chart: the look-back's start, or shortly before the first countable run
+    /// when the history is younger than that.
+    pub chart_from: f64,
     /// Set when a window is out of band.
     pub changed: Option<Changed>,
+    /// Its checks and the checks its journeys stand on ([`super::deps`]).
+    pub deps: Vec<DepLine>,
+    /// Its journeys' latest failure and their prerequisites then: set while below its band
+    /// or while its latest runs are not all passing.
+    pub cause: Option<Cause>,
+}
+
+impl BpmView {
+    /// Worth a look first: out of band, or failing now while its windows still look fine.
+    pub fn alarming(&self) -> bool {
+        self.state.is_out_of_band() || self.now.is_some_and(NowState::is_failing)
+    }
 }
 
 /// The "what changed" of a BPM out of band.
@@ -98,11 +119,21 @@ pub async fn gather(s: &Shared) -> Result<Board, HistoryError> {
     let now = unix(SystemTime::now());
     let from = now - LOOKBACK_SECS;
     let all_events = s.history.events_since(from - BEFORE_SECS, 1000).await?;
+    let probes = probe_rows(s, &plan).await?;
     let mut bpms = Vec::with_capacity(plan.bpms.len());
     for b in &plan.bpms {
-        bpms.push(bpm_view(s, b, now, &all_events).await?);
+        let mut v = bpm_view(s, b, now, &all_events).await?;
+        v.deps = super::deps::lines(s, &plan, &b.probes, &probes).await?;
+        let unsettled = v
+            .now
+            .is_some_and(|n| n != NowState::InBand && n != NowState::NoData);
+        // Above its band (a funnel too good) is not explained by a failure.
+        if v.state == BpmState::Below || unsettled {
+            v.cause = super::deps::cause(s, &plan, &b.probes, &probes, from).await?;
+        }
+        bpms.push(v);
     }
-    let probes = probe_rows(s, &plan).await?;
+    let loose = super::deps::loose(s, &plan, &probes).await?;
     let events = all_events
         .into_iter()
         .filter(|e| e.at_unix >= from)
@@ -112,6 +143,7 @@ pub async fn gather(s: &Shared) -> Result<Board, HistoryError> {
         from,
         bpms,
         probes,
+        loose,
         events,
         lab_url: s.settings.lab_url.clone(),
     })
@@ -140,7 +172,15 @@ async fn bpm_view(
         .history
         .countable_runs(b.probes.clone(), from - reach)
         .await?;
-    let chart = rolling(&runs, shortest, from, now);
+    let first = runs.iter().map(|r| r.0).find(|t| *t >= from);
+    let chart_from = chart_start(first, from, now);
+    let chart = rolling(
+        &runs,
+        shortest,
+        chart_step(shortest, now - chart_from),
+        chart_from,
+        now,
+    );
     // The ratio may have moved back in band since `refresh` read it: then nothing is out of
     // band any more and there is nothing to explain.
     let changed = out.and_then(|(w, v)| {
@@ -166,16 +206,25 @@ async fn bpm_view(
         .enumerate()
         .min_by_key(|(_, w)| **w)
         .map_or(0, |(i, _)| i);
+    let state = overall(&windows);
+    let recent = s
+        .history
+        .recent_countable(b.probes.clone(), from, RECENT_RUNS)
+        .await?;
     Ok(BpmView {
         name: b.name.clone(),
         description: b.description.clone(),
         probes: b.probes.clone(),
         band: b.expected,
-        state: overall(&windows),
+        state,
+        now: now_state(state, &b.expected, &recent),
         headline,
         windows,
         chart,
+        chart_from,
         changed,
+        deps: Vec::new(),
+        cause: None,
     })
 }
 
