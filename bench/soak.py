@@ -37,6 +37,7 @@ import tempfile
 import time
 import urllib.request
 
+from browsers import is_browser, pss_kb
 from checks import free_port
 from scale import metric
 
@@ -74,16 +75,6 @@ def mentions(pid, needle):
     return False
 
 
-def pss_kb(pid):
-    try:
-        for line in pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def rss_kb(pid):
     try:
         for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -92,15 +83,6 @@ def rss_kb(pid):
     except OSError:
         pass
     return 0
-
-
-def is_browser(pid):
-    try:
-        cmd = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return bool(cmd) and cmd[0].endswith(b"chromium") and not any(
-        a.startswith(b"--type=") for a in cmd)
 
 
 def is_reaper(pid):
