@@ -154,16 +154,13 @@ impl Supervisor {
                 )
             })??;
         let engine = browser.engine();
-        let profile = lease
-            .driver
-            .as_ref()
-            .filter(|_| engine.wants_profile_dir())
-            .and_then(|d| d.new_profile_dir().ok());
-        let opts = super::BrowserOptions {
-            binary: lease.browser_binary.clone(),
-            profile_dir: profile.clone(),
-            headed: false,
-        };
+        let opts = super::BrowserOptions::for_session(
+            engine,
+            lease.driver.as_deref(),
+            lease.browser_binary.clone(),
+            false,
+        );
+        let profile = opts.profile_dir.clone();
         let opened = super::Session::start_for(
             engine,
             &lease.url,

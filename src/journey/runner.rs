@@ -236,17 +236,13 @@ async fn open_browser(
     };
     // Removed with its browser unless a session takes it: also when the run is cancelled
     // while the session opens (this future is then dropped).
-    let mut profile = ProfileGuard(
-        env.driver
-            .as_ref()
-            .filter(|_| engine.wants_profile_dir())
-            .and_then(|d| d.new_profile_dir().ok()),
+    let opts = BrowserOptions::for_session(
+        engine,
+        env.driver.as_deref(),
+        env.browser_binary.clone(),
+        env.interactive.headed,
     );
-    let opts = BrowserOptions {
-        binary: env.browser_binary.clone(),
-        profile_dir: profile.0.clone(),
-        headed: env.interactive.headed,
-    };
+    let mut profile = ProfileGuard(opts.profile_dir.clone());
     let caps = engine.capabilities(&opts);
     let session = Session::start_for(engine, &env.webdriver, caps, deadline, limit).await?;
     let (driver, profile) = (env.driver.clone(), profile.0.take());

@@ -43,6 +43,13 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The browsers its journeys run in, each once.
+    pub fn browsers(&self) -> Vec<BrowserKind> {
+        let set: std::collections::BTreeSet<BrowserKind> =
+            self.journeys.iter().map(|j| j.browser).collect();
+        set.into_iter().collect()
+    }
+
     pub fn from_loaded(l: Loaded) -> Plan {
         let mut hashes = BTreeMap::new();
         let mut texts = BTreeMap::new();
@@ -180,9 +187,7 @@ impl Service {
             loops: Mutex::new(CancellationToken::new()),
             background: TaskTracker::new(),
         };
-        let mut browsers: Vec<BrowserKind> = plan.journeys.iter().map(|j| j.browser).collect();
-        browsers.sort();
-        browsers.dedup();
+        let browsers = plan.browsers();
         // Warm every browser the journeys use before their first runs: the first start on a
         // machine is the prober's cost, not a journey's. The warm-up holds every browser slot
         // meanwhile, so the first runs wait for it (a run that cannot start in its window is
@@ -492,11 +497,7 @@ impl Shared {
 
     /// Is the service ready: a plan loaded and, if it has journeys, a WebDriver?
     pub async fn ready(&self) -> Result<(), crate::browser::supervisor::NotReady> {
-        let plan = self.plan();
-        let mut browsers: Vec<BrowserKind> = plan.journeys.iter().map(|j| j.browser).collect();
-        browsers.sort();
-        browsers.dedup();
-        for b in browsers {
+        for b in self.plan().browsers() {
             self.driver.ready(b).await?;
         }
         Ok(())

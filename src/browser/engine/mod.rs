@@ -45,6 +45,26 @@ pub struct BrowserOptions {
     pub headed: bool,
 }
 
+impl BrowserOptions {
+    /// The options of a new session of `engine` through `driver` (a managed one, if any):
+    /// a fresh profile folder of ours when the engine takes one (the caller owns it and
+    /// removes it with its browser).
+    pub fn for_session(
+        engine: &dyn Engine,
+        driver: Option<&super::driver::ManagedDriver>,
+        binary: Option<PathBuf>,
+        headed: bool,
+    ) -> BrowserOptions {
+        BrowserOptions {
+            binary,
+            profile_dir: driver
+                .filter(|_| engine.wants_profile_dir())
+                .and_then(|d| d.new_profile_dir().ok()),
+            headed,
+        }
+    }
+}
+
 /// A WebDriver server program and where to look for it.
 #[derive(Clone, Copy, Debug)]
 pub struct DriverProgram {
