@@ -48,28 +48,26 @@ fn run(s: &Scratch, cmd: std::process::Command) -> std::process::Output {
     }
 }
 
+/// `journeyprobe run <args> --browser firefox --format json` against `base`, to completion,
+/// with nothing of it left behind.
+fn run_in_firefox(s: &Scratch, base: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--browser", "firefox", "--format", "json"]);
+    run(s, s.command(base, &all))
+}
+
 /// Run journeys/login.yaml in Firefox against the lab with `faults`.
 fn login_with(faults: Faults) -> (i32, serde_json::Value, Scratch) {
     let lab = Lab::start();
     lab.set(faults);
     let s = Scratch::new();
     let arts = s.artifacts().display().to_string();
-    let cmd = s.command(
+    let out = run_in_firefox(
+        &s,
         &lab.base_url(),
-        &[
-            "run",
-            LOGIN,
-            "--only",
-            "journeys",
-            "--browser",
-            "firefox",
-            "--format",
-            "json",
-            "--artifacts",
-            &arts,
-        ],
+        &[LOGIN, "--only", "journeys", "--artifacts", &arts],
     );
-    let out = run(&s, cmd);
     let results = json_results(&out);
     assert_eq!(results.len(), 1, "{}", show(&out));
     assert_eq!(results[0]["browser"], "firefox", "{:#}", results[0]);
@@ -254,21 +252,11 @@ fn a_site_that_refuses_connections_fails_with_navigation_failed() {
         .unwrap()
         .port();
     let s = Scratch::new();
-    let cmd = s.command(
+    let out = run_in_firefox(
+        &s,
         &format!("http://127.0.0.1:{port}"),
-        &[
-            "run",
-            LOGIN,
-            "--only",
-            "journeys",
-            "--browser",
-            "firefox",
-            "--format",
-            "json",
-            "--no-artifacts",
-        ],
+        &[LOGIN, "--only", "journeys", "--no-artifacts"],
     );
-    let out = run(&s, cmd);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["outcome"], "failure", "{r:#}");
@@ -412,22 +400,17 @@ fn example_search_journey_passes_in_firefox_and_keeps_its_named_screenshot() {
     let lab = Lab::start();
     let s = Scratch::new();
     let arts = s.artifacts().display().to_string();
-    let cmd = s.command(
+    let out = run_in_firefox(
+        &s,
         &lab.base_url(),
         &[
-            "run",
             "journeys/",
             "--journey",
             "dashboard_search",
-            "--browser",
-            "firefox",
-            "--format",
-            "json",
             "--artifacts",
             &arts,
         ],
     );
-    let out = run(&s, cmd);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let r = &json_results(&out)[0];
     assert_eq!(r["probe"], "dashboard_search");
